@@ -1,0 +1,140 @@
+"""Typed view of params.yaml, validated when a stage starts.
+
+Every section of params.yaml has a model here; unknown keys are errors, so a typo in an
+override (`dvc exp run -S prepare.medqa.strcit=false`) fails loudly instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kg_ml.errors import ConfigError
+
+SOURCE_NAMES = (
+    "hotpotqa",
+    "wikidata5m",
+    "kgqa",
+    "medqa",
+    "conceptnet",
+    "medical_kg",
+    "knowledge_base",
+    "rationales",
+)
+Profile = Literal["sample", "full"]
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileSpec(_Strict):
+    """One file of a source: where it comes from and where it lands under data/raw/<source>/."""
+
+    url: str
+    path: str
+    sha256: str | None = None
+    extract: bool = False
+    members: list[str] | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, v: str) -> str:
+        p = PurePosixPath(v)
+        if p.is_absolute() or ".." in p.parts or not p.parts:
+            raise ValueError(f"must be a relative path inside the source directory, got {v!r}")
+        return v
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, v: str | None) -> str | None:
+        if v is not None and not _SHA256.match(v):
+            raise ValueError(f"must be 64 lowercase hex digits, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _members_need_extract(self) -> "FileSpec":
+        if self.members is not None and not self.extract:
+            raise ValueError("'members' only applies with extract: true")
+        return self
+
+
+class SourceProfile(_Strict):
+    """The files of one source in one profile, and what to tell a user who must fetch them by hand."""
+
+    files: list[FileSpec] = Field(min_length=1)
+    manual: str | None = None
+
+
+class SourceConfig(_Strict):
+    sample: SourceProfile
+    full: SourceProfile
+
+
+class PrepareOptions(_Strict):
+    """Options of prepare@<source>; `strict: false` skips and counts bad rows instead of failing."""
+
+    strict: bool = True
+    options: dict[str, bool | int | float | str] = Field(default_factory=dict)
+
+
+class Params(_Strict):
+    """The whole params.yaml."""
+
+    profile: Profile
+    sources: dict[str, SourceConfig]
+    prepare: dict[str, PrepareOptions]
+
+    @model_validator(mode="after")
+    def _known_sources(self) -> "Params":
+        for section in ("sources", "prepare"):
+            keys = set(getattr(self, section))
+            if unknown := sorted(keys - set(SOURCE_NAMES)):
+                raise ValueError(f"{section}: unknown source(s) {unknown}; known: {list(SOURCE_NAMES)}")
+            if missing := sorted(set(SOURCE_NAMES) - keys):
+                raise ValueError(f"{section}: missing source(s) {missing}")
+        return self
+
+    def source(self, name: str, profile: Profile | None = None) -> SourceProfile:
+        """The file list of source ``name`` in ``profile`` (default: the active profile)."""
+        check_source(name)
+        return getattr(self.sources[name], profile or self.profile)
+
+
+def check_source(name: str) -> str:
+    if name not in SOURCE_NAMES:
+        raise ConfigError(f"unknown source {name!r}; known sources: {', '.join(SOURCE_NAMES)}")
+    return name
+
+
+def _one_line(err: ValidationError, path: Path) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    got = f" (got {first['input']!r})" if "input" in first and not isinstance(first["input"], dict) else ""
+    more = f" [+{err.error_count() - 1} more]" if err.error_count() > 1 else ""
+    where = f"field '{loc}': " if loc else ""
+    return f"{path}: {where}{first['msg']}{got}{more}"
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml; any problem becomes a one-line ConfigError."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: invalid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(_one_line(e, path)) from None

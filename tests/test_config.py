@@ -1,0 +1,87 @@
+"""params.yaml validation: the committed file is valid, bad overrides fail in one clear line."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kg_ml.config import SOURCE_NAMES, load_params
+from kg_ml.errors import ConfigError
+
+
+@pytest.fixture
+def raw_params(repo_root: Path) -> dict:
+    return yaml.safe_load((repo_root / "params.yaml").read_text())
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    p = tmp_path / "params.yaml"
+    p.write_text(yaml.safe_dump(data))
+    return p
+
+
+def test_committed_params_are_valid(repo_root: Path) -> None:
+    params = load_params(repo_root / "params.yaml")
+    assert params.profile == "sample"
+    for name in SOURCE_NAMES:
+        sample = params.source(name, "sample")
+        assert all(f.url.startswith("file:data/sample/") for f in sample.files), name
+        full = params.source(name, "full")
+        # a full-profile file is either a real URL or a manual placement with instructions
+        assert all(f.url.startswith("https://") or full.manual for f in full.files), name
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(profile="huge"), "field 'profile'"),
+        (lambda d: d["sources"].update(nosuch=d["sources"]["medqa"]), "unknown source(s) ['nosuch']"),
+        (lambda d: d["sources"].pop("medqa"), "missing source(s) ['medqa']"),
+        (lambda d: d["prepare"]["medqa"].update(strict="sometimes"), "field 'prepare.medqa.strict'"),
+        (lambda d: d["prepare"]["medqa"].update(strcit=True), "field 'prepare.medqa.strcit'"),
+        (lambda d: d["sources"]["medqa"]["sample"]["files"][0].update(path="../../etc/passwd"),
+         "must be a relative path"),
+        (lambda d: d["sources"]["medqa"]["sample"]["files"][0].update(sha256="abc"), "64 lowercase hex"),
+    ],
+)
+def test_bad_params_fail_in_one_line(tmp_path, raw_params, edit, message) -> None:
+    data = copy.deepcopy(raw_params)
+    edit(data)
+    with pytest.raises(ConfigError) as e:
+        load_params(_write(tmp_path, data))
+    text = str(e.value)
+    assert message in text
+    assert "\n" not in text and text.startswith(str(tmp_path / "params.yaml"))
+
+
+def test_invalid_yaml_names_the_line(tmp_path) -> None:
+    p = tmp_path / "params.yaml"
+    p.write_text("profile: sample\nsources: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"params.yaml:\d+: invalid YAML"):
+        load_params(p)
+
+
+def test_unknown_source_on_the_command_line_is_rejected(run_stage) -> None:
+    res = run_stage("download", "--source", "nosuch")
+    assert res.returncode != 0
+    assert "invalid choice: 'nosuch'" in res.stderr
+
+
+def test_bad_override_fails_the_stage_with_one_line(tmp_path, raw_params, run_stage) -> None:
+    data = copy.deepcopy(raw_params)
+    data["prepare"]["medqa"]["strict"] = "abc"
+    p = _write(tmp_path, data)
+    res = run_stage("prepare", "--source", "medqa", "--params", str(p), "--output", str(tmp_path / "out"))
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "field 'prepare.medqa.strict'" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("stage", ["download", "prepare"])
+def test_every_stage_has_help(run_stage, stage) -> None:
+    res = run_stage(stage, "--help")
+    assert res.returncode == 0 and "--source" in res.stdout
