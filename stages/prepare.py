@@ -7,7 +7,6 @@ Runs outside DVC too, e.g. to convert a MedQA file you downloaded yourself:
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 from kg_ml.cli import run, stage_parser
@@ -25,11 +24,7 @@ def main(args) -> None:
     out = Path(args.output or f"data/prepared/{args.source}")
     if not raw.exists():
         raise ConfigError(f"{raw}: input does not exist (run download@{args.source} first, or pass --input)")
-    with tempfile.TemporaryDirectory() as tmp:
-        if raw.is_file():  # a single file stands in for a directory holding just it
-            (Path(tmp) / raw.name).symlink_to(raw.resolve())
-            raw = Path(tmp)
-        metrics = prepare_source(args.source, raw, out, strict=strict, **opts.options)
+    metrics = prepare_source(args.source, raw, out, strict=strict, **opts.options)
     if args.metrics != "-":
         write_json(args.metrics or f"metrics/prepare_{args.source}.json", metrics)
 

@@ -85,3 +85,18 @@ def test_bad_override_fails_the_stage_with_one_line(tmp_path, raw_params, run_st
 def test_every_stage_has_help(run_stage, stage) -> None:
     res = run_stage(stage, "--help")
     assert res.returncode == 0 and "--source" in res.stdout
+
+
+def test_prepare_cli_converts_a_single_file_and_names_it_in_errors(tmp_path, run_stage) -> None:
+    good = tmp_path / "phrases_no_exclude_test.jsonl"
+    good.write_text('{"question": "Q?", "answer": "b", "options": {"A": "a", "B": "b", "C": "c", "D": "d"},'
+                    ' "meta_info": "step1", "answer_idx": "B"}\n')
+    res = run_stage("prepare", "--source", "medqa", "--input", str(good), "--output", str(tmp_path / "out"),
+                    "--metrics", str(tmp_path / "m.json"))
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "out" / "test.parquet").exists()
+    good.write_text(good.read_text() + '{"question": "Q?"}\n')
+    res = run_stage("prepare", "--source", "medqa", "--input", str(good), "--output", str(tmp_path / "bad"))
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines()[-1] == f"error: {good}:2: field 'answer': missing"
+    assert not (tmp_path / "bad").exists()

@@ -46,7 +46,7 @@ def reproduced(tmp_path_factory, ) -> Path:
 
 def test_repro_builds_every_prepared_source(reproduced: Path) -> None:
     stages = yaml.safe_load((reproduced / "dvc.yaml").read_text())
-    for name in stages["vars"][0]["sources"]:
+    for name in stages["vars"][0]["source_names"]:
         tables = list((reproduced / "data" / "prepared" / name).glob("*.parquet"))
         assert tables, name
         metrics = json.loads((reproduced / "metrics" / f"prepare_{name}.json").read_text())
