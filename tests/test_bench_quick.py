@@ -1,0 +1,18 @@
+"""Benchmarks run at CI size (--quick) and end with one JSON line whose targets hold."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("name", ["prepare"])
+def test_benchmark_quick(name, repo_root, tmp_path) -> None:
+    res = subprocess.run([sys.executable, f"bench/{name}.py", "--quick", "--workdir", str(tmp_path)],
+                         cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    result = json.loads(res.stdout.strip().splitlines()[-1])
+    assert result["ok"] is True, result
