@@ -14,6 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kg_ml.errors import ConfigError
+from kg_ml.grounding.config import GroundingParams
+from kg_ml.retrieval.config import RetrievalParams
 
 SOURCE_NAMES = (
     "hotpotqa",
@@ -89,6 +91,8 @@ class Params(_Strict):
     profile: Profile
     sources: dict[str, SourceConfig]
     prepare: dict[str, PrepareOptions]
+    grounding: GroundingParams
+    retrieval: RetrievalParams
 
     @model_validator(mode="after")
     def _known_sources(self) -> "Params":

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 
 from kg_ml.sample.medicine import BODY_SYSTEMS, SYMPTOMS, MedicalWorld
-from kg_ml.sample.names import OCCUPATIONS
+from kg_ml.sample.names import OCCUPATIONS, ORG_TAILS
 from kg_ml.sample.text import article, cap
 from kg_ml.sample.world import World
 
@@ -238,6 +238,18 @@ def _world_facts(world: World) -> list[Fact]:
     return out
 
 
+def _organization_facts() -> list[Fact]:
+    """The words company names are made of ("Records", "Airlines") and the words of the questions
+    about them ("founded first"), as real ConceptNet has them, so organisation questions ground."""
+    out: list[Fact] = [("RelatedTo", "found", "found_company"), ("RelatedTo", "found", "founder"),
+                       ("Antonym", "first", "last"), ("RelatedTo", "industry", "company")]
+    for tail, industry in ORG_TAILS.items():
+        kind = _term(tail)
+        out += [("IsA", kind, "company"), ("RelatedTo", kind, _term(industry)),
+                ("IsA", _term(industry), "industry")]  # "media" is both: the self-loop is dropped later
+    return out
+
+
 def _medical_facts() -> list[Fact]:
     out: list[Fact] = []
     for symptom, (part, synonyms) in SYMPTOMS.items():
@@ -257,7 +269,7 @@ def _medical_facts() -> list[Fact]:
 
 def commonsense_facts(world: World, med: MedicalWorld, rng: random.Random) -> list[Fact]:
     """All English facts, deduplicated, first-seen order; no self-loops (the writer adds some)."""
-    facts: list[Fact] = list(FACTS) + _medical_facts() + _world_facts(world)
+    facts: list[Fact] = list(FACTS) + _medical_facts() + _world_facts(world) + _organization_facts()
     # Symptoms that occur together are "related", as people write them down together.
     for d in med.diseases:
         facts += [("RelatedTo", _term(a), _term(b)) for a, b in zip(d.symptoms, d.symptoms[1:])]

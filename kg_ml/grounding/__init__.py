@@ -1,0 +1,1 @@
+"""Concept grounding: lemma patterns of a graph's concepts and DRAGON's linking of statements."""

