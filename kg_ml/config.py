@@ -14,7 +14,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kg_ml.errors import ConfigError
+from kg_ml.graphs.config import GraphsParams
 from kg_ml.grounding.config import GroundingParams
+from kg_ml.kard.config import KardParams
+from kg_ml.models.params import KgLmParams
+from kg_ml.qa.config import TextKgParams
+from kg_ml.report.config import ReportParams
 from kg_ml.retrieval.config import RetrievalParams
 
 SOURCE_NAMES = (
@@ -92,7 +97,12 @@ class Params(_Strict):
     sources: dict[str, SourceConfig]
     prepare: dict[str, PrepareOptions]
     grounding: GroundingParams
+    graphs: GraphsParams
     retrieval: RetrievalParams
+    report: ReportParams
+    kard: KardParams
+    kg_lm: KgLmParams
+    text_kg: TextKgParams
 
     @model_validator(mode="after")
     def _known_sources(self) -> "Params":

@@ -11,16 +11,19 @@ from pathlib import Path
 from kg_ml.cli import run, stage_parser
 from kg_ml.config import load_params
 from kg_ml.io import write_json
+from kg_ml.models.pretrained import offline_profile
 from kg_ml.retrieval.reranker.train import train_reranker
 
 
 def main(args) -> None:
-    params = load_params(args.params).retrieval.reranker
+    all_params = load_params(args.params)
+    params = all_params.retrieval.reranker
     metrics = train_reranker(
         bm25_dir=Path(args.bm25), passages=Path(args.passages),
         questions=Path(args.questions or f"data/prepared/{args.task}/train.parquet"),
         rationales=Path(args.rationales), out_dir=Path(args.out), params=params,
-        checkpoint_dir=Path(args.checkpoints), log_dir=Path(args.plots))
+        checkpoint_dir=Path(args.checkpoints), log_dir=Path(args.plots),
+        offline=offline_profile(all_params.profile))
     if args.metrics != "-":
         write_json(args.metrics, metrics)
 

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from kg_ml.errors import InputError
 from kg_ml.graphs.config import SubgraphConfig
 from kg_ml.graphs.embeddings import load_embeddings
-from kg_ml.graphs.extract import Subgraph, SubgraphExtractor
+from kg_ml.graphs.extract import OTHER, Subgraph, SubgraphExtractor
 from kg_ml.graphs.relevance import CosineRelevance, LMRelevance
 from kg_ml.graphs.schema import GROUNDED_COLUMNS, graph_schema
 from kg_ml.io import ParquetSink, atomic_dir
@@ -84,26 +84,31 @@ class _Coverage:
 
     def __init__(self) -> None:
         self.statements = self.nodes = self.edges = self.extras = self.truncated = 0
-        self.with_gold = self.gold_in = 0
+        self.gold = {True: [0, 0], False: [0, 0]}  # is_gold -> [statements with a gold concept, gold kept]
 
-    def add(self, graphs: list[Subgraph], gold: list[list[int]]) -> None:
-        for g, answer in zip(graphs, gold):
+    def add(self, graphs: list[Subgraph], gold: list[list[int]], is_gold: list[bool]) -> None:
+        for g, answer, own in zip(graphs, gold, is_gold):
             self.statements += 1
             self.nodes += g.num_nodes
             self.edges += g.num_edges
-            self.extras += int((g.node_types == 3).sum())
+            self.extras += int((g.node_types == OTHER).sum())
             self.truncated += g.truncated
             if answer:
-                self.with_gold += 1
-                self.gold_in += bool(np.isin(answer, g.node_ids).any())
+                self.gold[own][0] += 1
+                self.gold[own][1] += bool(np.isin(answer, g.node_ids).any())
 
     def metrics(self) -> dict:
         n = max(self.statements, 1)
+        (gold_n, gold_in), (other_n, other_in) = self.gold[True], self.gold[False]
         return {"statements": self.statements, "mean_nodes": round(self.nodes / n, 3),
                 "mean_edges": round(self.edges / n, 3), "mean_extra_nodes": round(self.extras / n, 3),
                 "share_truncated": round(self.truncated / n, 4),
-                "statements_with_gold_answer_concept": self.with_gold,
-                "share_gold_answer_in_subgraph": round(self.gold_in / max(self.with_gold, 1), 4)}
+                "gold_statements_with_answer_concept": gold_n,
+                # the gold statement's subgraph holds a gold answer concept (MC: it survived the cut)
+                "share_gold_answer_in_subgraph": round(gold_in / max(gold_n, 1), 4),
+                # every statement (MC: also the wrong choices' subgraphs) holds a gold answer concept
+                "share_gold_answer_in_subgraph_all_statements":
+                    round((gold_in + other_in) / max(gold_n + other_n, 1), 4)}
 
 
 def make_relevance(cfg: SubgraphConfig, kg: KnowledgeGraph, embeddings_path: Path, *, offline: bool):
@@ -118,18 +123,20 @@ def make_relevance(cfg: SubgraphConfig, kg: KnowledgeGraph, embeddings_path: Pat
     embeddings.check_matches(kg.texts, embeddings_path)
     log.info("relevance: cosine with %s embeddings from %s", embeddings_path, embeddings.encoder)
     encoder = TextEncoder(resolve_pretrained(embeddings.encoder, offline=offline),
-                          max_length=cfg.statement_max_length, batch_size=cfg.statement_batch_size)
+                          max_length=cfg.statement_max_length, batch_size=cfg.statement_batch_size,
+                          precision=embeddings.metadata.get("precision", "auto"))
     return CosineRelevance(embeddings.vectors, encoder)
 
 
 def build_subgraphs(task: str, kg_name: str, cfg: SubgraphConfig, grounded_dir: Path, kg_dir: Path,
-                    embeddings_path: Path, out_dir: Path, *, offline: bool = True) -> dict:
+                    embeddings_path: Path, out_dir: Path, *, neighbour_fill: bool = False,
+                    offline: bool = True) -> dict:
     """Write ``<split>.parquet`` subgraph tables for every grounded split into ``out_dir`` atomically."""
     splits = split_tables(Path(grounded_dir))
     kg = KnowledgeGraph.load(kg_dir)
     relevance = make_relevance(cfg, kg, Path(embeddings_path), offline=offline)
-    extractor = SubgraphExtractor(kg, cfg.max_node_num)
-    schema = graph_schema(kg_name, kg.num_relations, cfg.max_node_num, cfg.relevance)
+    extractor = SubgraphExtractor(kg, cfg.max_node_num, neighbour_fill=neighbour_fill)
+    schema = graph_schema(kg_name, kg.num_relations, cfg.max_node_num, cfg.relevance, neighbour_fill)
     coverage, metrics = _Coverage(), {}
     with atomic_dir(out_dir) as tmp:
         for split, path in splits:
@@ -140,6 +147,7 @@ def build_subgraphs(task: str, kg_name: str, cfg: SubgraphConfig, grounded_dir: 
             question = table.column("question_concepts").to_pylist()
             answer = table.column("answer_concepts").to_pylist()
             gold = table.column("gold_answer_concepts").to_pylist()
+            is_gold = table.column("is_gold").to_pylist()
             with ParquetSink(tmp / f"{split}.parquet", schema) as sink, \
                     tqdm(total=table.num_rows, desc=f"subgraph {task}/{split}", unit=" statements",
                          leave=False, disable=None) as bar:
@@ -147,7 +155,7 @@ def build_subgraphs(task: str, kg_name: str, cfg: SubgraphConfig, grounded_dir: 
                     hi = min(lo + cfg.chunk_size, table.num_rows)
                     graphs = extractor.extract_batch(list(zip(question[lo:hi], answer[lo:hi])), score_fns[lo:hi])
                     sink.write(pa.table(subgraph_columns(table.slice(lo, hi - lo), graphs), schema=schema))
-                    coverage.add(graphs, gold[lo:hi])
+                    coverage.add(graphs, gold[lo:hi], is_gold[lo:hi])
                     bar.update(hi - lo)
             metrics[f"{split}_statements"] = sink.rows
     metrics |= coverage.metrics()

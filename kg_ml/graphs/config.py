@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kg_ml.grounding.config import TASKS
 
 
 class _Strict(BaseModel):
@@ -20,6 +22,9 @@ class EmbeddingsConfig(_Strict):
     batch_size: int = Field(256, ge=1)
     # stored dtype; "auto": float32 in the sample profile, float16 in the full one (halves the file)
     dtype: Literal["auto", "float32", "float16"] = "auto"
+    # encoder arithmetic, here and for subgraph@'s statements: "auto" = bf16 autocast on CUDA, fp32
+    # on CPU; "bf16" also on CPU (~3x faster where it has bf16 units, AVX512-BF16 / AMX)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
 
 
 class LMScoreConfig(_Strict):
@@ -43,6 +48,22 @@ class SubgraphConfig(_Strict):
     lm: LMScoreConfig = LMScoreConfig()
 
 
+class TaskGraphConfig(_Strict):
+    """subgraph@<task> specifics."""
+
+    # spend the slots left after DRAGON's nodes on other neighbours of the grounded concepts:
+    # for extractive tasks, whose statements have no answer concepts to pair with
+    neighbour_fill: bool = False
+
+
 class GraphsParams(_Strict):
     embeddings: EmbeddingsConfig = EmbeddingsConfig()
     subgraph: SubgraphConfig = SubgraphConfig()
+    tasks: dict[str, TaskGraphConfig] = Field(default_factory=dict)
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, v: dict[str, TaskGraphConfig]) -> dict[str, TaskGraphConfig]:
+        if unknown := sorted(set(v) - set(TASKS)):
+            raise ValueError(f"unknown task(s) {unknown}; known: {list(TASKS)}")
+        return v

@@ -108,7 +108,7 @@ class SubgraphExtractor:
     """
 
     def __init__(self, kg: KnowledgeGraph, max_nodes: int = 200, *, neighbour_fill: bool = False,
-                 hub_factor: int = 8) -> None:
+                 hub_factor: int = 4) -> None:
         if max_nodes < 1:
             raise ValueError(f"max_nodes must be >= 1, got {max_nodes}")
         self.num_nodes = kg.num_nodes
@@ -116,10 +116,15 @@ class SubgraphExtractor:
         self.max_nodes = max_nodes
         self.neighbour_fill = neighbour_fill
         self._adj = kg.undirected_csr()
-        self._indptr, self._dst, self._rel = kg.typed_csr()
+        self._indptr, self._dst, self._rel = kg.typed_csr()  # out- and in-edges (type + R) per node
         self._degree = np.diff(self._indptr)
+        # forward edges sorted by (head, tail, relation), keyed head * N + tail: hub-to-hub lookups
+        order = np.lexsort((kg.relation, kg.tail, kg.head))
+        self._out_key = kg.head[order].astype(np.int64) * self.num_nodes + kg.tail[order]
+        self._out_rel = kg.relation[order]
         self._hub_factor = hub_factor
-        self._pos = np.full(self.num_nodes, -1, np.int32)
+        self._pos = np.full(self.num_nodes, -1, np.int32)  # scratch: node id -> local position
+        self._is_hub = np.zeros(self.num_nodes, bool)  # scratch
 
     @property
     def num_edge_types(self) -> int:
@@ -148,15 +153,16 @@ class SubgraphExtractor:
         cols = np.concatenate(grounded).astype(np.int32) if indptr[-1] else np.empty(0, np.int32)
         g = sp.csr_matrix((np.ones(len(cols), np.int32), cols, indptr), shape=(len(grounded), self.num_nodes))
         counts = (g @ self._adj).tocsr()  # [sets, nodes]: grounded neighbours of each node
-        counts.sort_indices()
+        least = 1 if self.neighbour_fill else 2
         out = []
         for i, ids in enumerate(grounded):
             lo, hi = counts.indptr[i], counts.indptr[i + 1]
             nodes, touching = counts.indices[lo:hi], counts.data[lo:hi]
-            other = ~np.isin(nodes, ids, assume_unique=True)
-            if not self.neighbour_fill:
-                other &= touching >= 2
-            out.append((nodes[other].astype(np.int32), touching[other]))
+            keep = touching >= least
+            nodes, touching = nodes[keep], touching[keep]
+            keep = ~np.isin(nodes, ids, assume_unique=True)
+            order = np.argsort(nodes[keep], kind="stable")  # product rows come unsorted
+            out.append((nodes[keep][order].astype(np.int32), touching[keep][order]))
         return out
 
     def extract_batch(self, groundings: Sequence[Grounding], score_fns: Sequence[ScoreFn]) -> list[Subgraph]:
@@ -193,32 +199,42 @@ class SubgraphExtractor:
         return Subgraph(node_ids, node_types, node_scores, src, dst, etype, num_candidates=len(candidates))
 
     def _kg_edges(self, node_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Forward KG edges among ``node_ids[1:]``: (src position, dst position, relation)."""
+        """Forward KG edges among ``node_ids[1:]``: (src position, dst position, relation), sorted.
+
+        Kept nodes whose degree exceeds ``hub_factor`` × the kept count are hubs. Every other
+        kept node's typed list (out-edges and in-edges) is scanned against a position map,
+        taking the edges it heads and those whose head is a hub; edges between two hubs are
+        looked up in the sorted (head, tail) keys. So no hub's neighbour list is ever read.
+        """
         ids = node_ids[1:].astype(np.int64)
         local = np.arange(1, len(node_ids), dtype=np.int32)
-        pos, indptr = self._pos, self._indptr
-        pos[ids] = local
+        degree = self._degree[ids]
+        hub = degree > self._hub_factor * max(len(ids), 1)
+        pos, is_hub = self._pos, self._is_hub
+        pos[ids], is_hub[ids[hub]] = local, True
         try:
-            degree = self._degree[ids]
-            hub = degree > self._hub_factor * max(len(ids), 1)
-            idx = [_ranges(indptr[ids[~hub]], degree[~hub])]
-            src = [np.repeat(local[~hub], degree[~hub])]
-            if hub.any():  # binary-search the kept ids in each hub's (dst-sorted) neighbour list
-                kept = np.sort(ids)
-                for u, p in zip(ids[hub], local[hub]):
-                    seg = self._dst[indptr[u]:indptr[u + 1]]
-                    left = np.searchsorted(seg, kept, "left")
-                    right = np.searchsorted(seg, kept, "right")
-                    idx.append(_ranges(indptr[u] + left, right - left))
-                    src.append(np.full(int((right - left).sum()), p, np.int32))
-            idx_all, src_all = np.concatenate(idx), np.concatenate(src)
-            dst_all, rel_all = pos[self._dst[idx_all]], self._rel[idx_all]
+            idx = _ranges(self._indptr[ids[~hub]], degree[~hub])
+            src = np.repeat(local[~hub], degree[~hub])
+            other, rel = self._dst[idx], self._rel[idx]
+            dst = pos[other]
+            heads = rel < self.num_relations  # this node heads the edge; else the other end does
+            found = (dst >= 0) & (heads | is_hub[other])
         finally:
-            pos[ids] = -1
-        keep = (dst_all >= 0) & (rel_all < self.num_relations)  # inverse entries: added below, typed
-        src_all, dst_all, rel_all = src_all[keep], dst_all[keep], rel_all[keep]
-        order = np.lexsort((rel_all, dst_all, src_all))
-        return src_all[order], dst_all[order], rel_all[order]
+            pos[ids], is_hub[ids[hub]] = -1, False
+        src, dst, rel, heads = src[found], dst[found], rel[found], heads[found]
+        src, dst = np.where(heads, src, dst), np.where(heads, dst, src)
+        rel = np.where(heads, rel, rel - self.num_relations)
+        if hub.sum() > 1:
+            order = np.argsort(ids[hub], kind="stable")
+            hub_ids, hub_local = ids[hub][order], local[hub][order]
+            keys = (hub_ids[:, None] * self.num_nodes + hub_ids[None, :]).ravel()  # ascending
+            left = np.searchsorted(self._out_key, keys, "left")
+            count = np.searchsorted(self._out_key, keys, "right") - left
+            src = np.concatenate([src, np.repeat(np.repeat(hub_local, len(hub_ids)), count)])
+            dst = np.concatenate([dst, np.repeat(np.tile(hub_local, len(hub_ids)), count)])
+            rel = np.concatenate([rel, self._out_rel[_ranges(left, count)]])
+        order = np.argsort((src.astype(np.int64) * len(node_ids) + dst) * self.num_relations + rel)  # unique keys
+        return src[order].astype(np.int32), dst[order].astype(np.int32), rel[order]
 
     def _edges(self, node_ids: np.ndarray, node_types: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ctx_dst = np.flatnonzero((node_types == QUESTION) | (node_types == ANSWER)).astype(np.int32)

@@ -47,7 +47,9 @@ class CosineRelevance:
     def for_texts(self, texts: Sequence[str]) -> list[ScoreFn]:
         if self.encoder is None:
             raise ValueError("CosineRelevance.for_texts needs an encoder")
-        return self.for_vectors(self.encoder.encode(list(texts), desc="embed statements"))
+        unique, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)  # encode each once
+        vectors = self.encoder.encode(unique.tolist(), desc="embed statements")
+        return self.for_vectors(vectors[inverse.reshape(-1)])
 
 
 class LMRelevance:
@@ -75,7 +77,8 @@ class LMRelevance:
         """Minus the summed token cross-entropy of each sentence against itself (higher = likelier)."""
         torch = self.torch
         out = np.empty(len(sentences), np.float32)
-        with torch.inference_mode():
+        cuda = self.device.type == "cuda"  # bf16 autocast on GPU (as TextEncoder), losses in fp32
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cuda):
             for i in range(0, len(sentences), self.batch_size):
                 enc = self.tokenizer(list(sentences[i: i + self.batch_size]), padding=True, truncation=True,
                                      max_length=self.max_length, return_tensors="pt").to(self.device)

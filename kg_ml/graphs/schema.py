@@ -21,10 +21,12 @@ GRAPH_SCHEMA = pa.schema([
 METADATA_KEY = b"kg_ml.subgraph"
 
 
-def graph_schema(kg: str, num_relations: int, max_node_num: int, relevance: str) -> pa.Schema:
+def graph_schema(kg: str, num_relations: int, max_node_num: int, relevance: str,
+                 neighbour_fill: bool = False) -> pa.Schema:
     """GRAPH_SCHEMA with the facts a reader needs stored as JSON under ``kg_ml.subgraph``."""
     info = {"kg": kg, "num_relations": num_relations, "num_edge_types": num_edge_types(num_relations),
-            "num_node_types": 4, "max_node_num": max_node_num, "relevance": relevance}
+            "num_node_types": 4, "max_node_num": max_node_num, "relevance": relevance,
+            "neighbour_fill": neighbour_fill}
     return GRAPH_SCHEMA.with_metadata({METADATA_KEY: json.dumps(info, sort_keys=True).encode()})
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,12 +33,13 @@ def load_tokenizer(params: ModelParams, *, offline: bool = True) -> PreTrainedTo
 
 
 def encoder_config(params: ModelParams, tokenizer: PreTrainedTokenizerBase, *, offline: bool = True) -> dict:
-    """The encoder's config dict: pretrained + overrides, or ``encoder_config`` sized to the tokenizer."""
+    """The encoder's config dict: pretrained, or ``encoder_config`` sized to the tokenizer; plus overrides."""
     if params.encoder is None:
-        cfg = AutoConfig.for_model(**{"vocab_size": len(tokenizer), **params.encoder_config})
+        cfg = AutoConfig.for_model(**{"vocab_size": len(tokenizer), **params.encoder_config,
+                                      **params.encoder_overrides})
     else:
         cfg = AutoConfig.from_pretrained(resolve_pretrained(params.encoder, offline=offline),
-                                         **params.encoder_config)
+                                         **params.encoder_overrides)
     if getattr(cfg, "vocab_size", len(tokenizer)) < len(tokenizer):
         raise ConfigError(f"kg_lm.model: the encoder's vocabulary ({cfg.vocab_size}) is smaller than the "
                           f"tokenizer's ({len(tokenizer)})")
@@ -66,23 +69,25 @@ def new_model(cls: type[M], params: ModelParams, config: KGLMConfig, *, offline:
 
 
 def from_checkpoint(cls: type[M], model_dir: str | Path, config: KGLMConfig) -> M:
-    """Load a saved KG-LM into ``cls`` with ``config`` (its architecture must match the checkpoint;
-    heads the checkpoint lacks start fresh, weights ``cls`` lacks are dropped)."""
+    """Load a saved KG-LM into ``cls`` with ``config``: heads the checkpoint lacks start fresh, weights
+    ``cls`` lacks are dropped. The encoder must match; GNN weights of another shape (a checkpoint
+    pretrained on another graph, e.g. ConceptNet's 38 edge types for the medical graph's 28) start
+    fresh with a warning."""
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise InputError(model_dir, "no config.json: not a saved KG-LM (run pretrain first)")
     saved = KGLMConfig.from_pretrained(model_dir)
-    keys = ["encoder"] + (["fusion_layers", "gnn_dim", "gnn_heads", "node_feature_dim", "num_edge_types"]
-                          if config.use_kg and saved.use_kg else [])
-    for key in keys:
-        have, want = _comparable(getattr(saved, key)), _comparable(getattr(config, key))
-        if have != want:
-            if isinstance(have, dict):
-                diff = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
-                have, want = ({k: d.get(k) for k in diff[:3]} for d in (have, want))
-            raise InputError(model_dir / "config.json", f"checkpoint has {key} {have}, the params ask for {want} "
-                             "(rerun pretrain)", field=key)
-    return cls.from_pretrained(model_dir, config=config)
+    have, want = _comparable(saved.encoder), _comparable(config.encoder)
+    if have != want:
+        diff = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))[:3]
+        raise InputError(model_dir / "config.json", f"checkpoint encoder has {({k: have.get(k) for k in diff})}, "
+                         f"the params ask for {({k: want.get(k) for k in diff})} (rerun pretrain)", field="encoder")
+    changed = [k for k in ("fusion_layers", "gnn_dim", "gnn_heads", "node_feature_dim", "num_edge_types")
+               if config.use_kg and saved.use_kg and getattr(saved, k) != getattr(config, k)]
+    if changed:
+        log.warning("%s: GNN settings differ (%s); GNN weights of another shape start fresh", model_dir,
+                    ", ".join(f"{k} {getattr(saved, k)} -> {getattr(config, k)}" for k in changed))
+    return cls.from_pretrained(model_dir, config=config, ignore_mismatched_sizes=bool(changed))
 
 
 _VOLATILE = {"_name_or_path", "transformers_version", "architectures", "dtype"}
@@ -94,3 +99,14 @@ def _comparable(value: object) -> object:
         return {k: v for k, v in json.loads(json.dumps(value, sort_keys=True, default=str)).items()
                 if k not in _VOLATILE}
     return value
+
+
+def resume_key(inputs: Sequence[str | Path], settings: str = "") -> str:
+    """What, besides the TrainConfig, must match for a killed run's checkpoint to be resumed: the
+    bytes of the input files and the caller's other settings (`kg_ml.training.train`'s resume_key)."""
+    h = hashlib.sha256(settings.encode())
+    for path in inputs:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()

@@ -10,7 +10,7 @@ zero, so an untrained KG-LM computes exactly what its encoder does.
 
 Graph input: a PyG ``Batch`` with one graph per text sequence, in the same order, whose first
 node is the context node, with ``x`` [N, node_feature_dim] (concept features; the context
-node's row is ignored), ``node_type`` [N], ``node_score`` [N], ``edge_index`` [2, E],
+node's row is ignored), ``node_type`` [N], ``node_score`` [N] or [N, 1], ``edge_index`` [2, E],
 ``edge_type`` [E], ``batch`` [N] and ``ptr`` [B + 1].
 
 Models: `KGLMModel` (the fused encoder), `KGLMForMultipleChoice` (one score per (statement,
@@ -30,6 +30,7 @@ from huggingface_hub.dataclasses import strict
 from torch import nn
 from torch_geometric.utils import softmax
 from transformers import AutoConfig, AutoModelForTextEncoding, PreTrainedConfig, PreTrainedModel
+from transformers import initialization as init
 from transformers.utils import ModelOutput
 
 from kg_ml.models.gnn import GNNLayer
@@ -80,6 +81,15 @@ class KGLMConfig(PreTrainedConfig):
         return "mean" if (self.encoder or {}).get("model_type") in T5_LIKE else "cls"
 
 
+# So AutoConfig / AutoTokenizer can read a saved KG-LM directory (its config.json says "kg_lm").
+AutoConfig.register(KGLMConfig.model_type, KGLMConfig, exist_ok=True)
+
+
+def is_lm_param(name: str) -> bool:
+    """Parameters of the encoder itself (trained at the LM learning rate, frozen for ``freeze_lm_epochs``)."""
+    return name.startswith("kg_lm.encoder.")
+
+
 def build_encoder(config: PreTrainedConfig) -> PreTrainedModel:
     """A randomly initialised text encoder for ``config`` (T5: the encoder stack only), without
     BERT's pooler, which nothing here uses (DDP requires every parameter to get a gradient)."""
@@ -98,6 +108,10 @@ def encoder_layers(encoder: nn.Module) -> nn.ModuleList:
     raise ValueError(f"cannot find the {n} transformer layers of {type(encoder).__name__}")
 
 
+# Module markers read by KGLMPreTrainedModel._init_weights (it sees one module at a time).
+_TORCH_INIT, _ZERO_INIT = "_kg_lm_torch_init", "_kg_lm_zero_init"
+
+
 class FusionMLP(nn.Module):
     """GreaseLM's modality interaction: [h_cls; x_ctx] -> MLP -> updates for both (zero at init)."""
 
@@ -106,10 +120,6 @@ class FusionMLP(nn.Module):
         self.lm_dim = lm_dim
         self.net = nn.Sequential(nn.Linear(lm_dim + gnn_dim, lm_dim + gnn_dim), nn.GELU(), nn.Dropout(dropout),
                                  nn.Linear(lm_dim + gnn_dim, lm_dim + gnn_dim))
-
-    def reset_last(self) -> None:
-        nn.init.zeros_(self.net[-1].weight)
-        nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, h_cls: torch.Tensor, x_ctx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         delta = self.net(torch.cat([h_cls.to(x_ctx.dtype), x_ctx], dim=-1))
@@ -132,7 +142,7 @@ class NodeEncoder(nn.Module):
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         is_context = (node_type == 0).unsqueeze(-1)
         states = torch.where(is_context, self.context.to(x.dtype), self.proj(x))
-        extra = self.type_emb(node_type) + self.score_proj(node_score.unsqueeze(-1).to(x.dtype))
+        extra = self.type_emb(node_type) + self.score_proj(node_score.reshape(-1, 1).to(x.dtype))
         return self.norm(states), extra
 
 
@@ -157,16 +167,22 @@ class KGLMPreTrainedModel(PreTrainedModel):
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
-        super()._init_weights(module)
-        # Children are initialised before their parents, so these overrides win.
-        if isinstance(module, FusionMLP):
-            module.reset_last()
+        # The graph side (marked by KGLMModel) gets PyTorch's default fan-in scaled init: with
+        # BERT's N(0, 0.02) its edge-type and node-type embeddings would be ~1e-3 of the node
+        # states, and the GNN nearly blind to the graph's structure when training starts.
+        if getattr(module, _ZERO_INIT, False):
+            init.zeros_(module.weight)
+            init.zeros_(module.bias)
+        elif isinstance(module, NodeEncoder):
+            init.normal_(module.context)
+        elif getattr(module, _TORCH_INIT, False) and callable(getattr(module, "reset_parameters", None)):
+            module.reset_parameters()
         elif isinstance(module, LinkPredictor):
             module.reset_parameters()
-        elif isinstance(module, NodeEncoder):
-            nn.init.normal_(module.context, std=0.02)
         elif isinstance(module, MaskedLMHead):
-            nn.init.zeros_(module.bias)
+            init.zeros_(module.bias)
+        else:
+            super()._init_weights(module)
 
 
 class KGLMModel(KGLMPreTrainedModel):
@@ -190,6 +206,11 @@ class KGLMModel(KGLMPreTrainedModel):
                                         for _ in range(config.fusion_layers))
             self.pool_query = nn.Linear(self.lm_dim, config.gnn_dim)
             self.pool_key = nn.Linear(config.gnn_dim, config.gnn_dim)
+            for part in (self.node_encoder, self.gnn, self.fusion):
+                for module in part.modules():
+                    setattr(module, _TORCH_INIT, True)
+            for fusion in self.fusion:
+                setattr(fusion.net[-1], _ZERO_INIT, True)
             for i, layer in enumerate(layers[len(layers) - config.fusion_layers:]):
                 layer.register_forward_hook(_FuseHook(self, i))
         self.post_init()

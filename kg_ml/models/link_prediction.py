@@ -29,18 +29,18 @@ class LinkPredictor(nn.Module):
             raise ValueError(f"RotatE needs an even node dimension, got {dim}")
         self.scorer, self.gamma = scorer, gamma
         width = dim // 2 if scorer == "rotate" else dim  # RotatE: one phase per complex coordinate
-        self.relation = nn.Embedding(num_relations, width)
+        self.relation = nn.Parameter(torch.empty(num_relations, width))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         if self.scorer == "rotate":  # phases
-            nn.init.uniform_(self.relation.weight, -math.pi, math.pi)
+            nn.init.uniform_(self.relation, -math.pi, math.pi)
         else:
-            nn.init.normal_(self.relation.weight, std=self.relation.weight.shape[1] ** -0.5)
+            nn.init.normal_(self.relation, std=self.relation.shape[1] ** -0.5)
 
     def score(self, head: torch.Tensor, relation: torch.Tensor, tail: torch.Tensor) -> torch.Tensor:
         """Scores of triples; ``head``/``tail`` [..., dim] node states, ``relation`` [...] ids."""
-        r = self.relation(relation)
+        r = self.relation[relation]
         if self.scorer == "distmult":
             return (head * r * tail).sum(-1)
         if self.scorer == "transe":
@@ -65,7 +65,7 @@ class LinkPredictor(nn.Module):
         neg = self.score(nodes[neg_head], relation.unsqueeze(1), nodes[neg_tail]).float()
         valid = neg_valid.float()
         neg_term = (F.logsigmoid(-neg) * valid).sum(1) / valid.sum(1).clamp(min=1)
-        anchor = 0.0 * self.relation.weight.sum()
+        anchor = 0.0 * self.relation.sum()
         if not head.numel():
             return anchor
         return (-F.logsigmoid(pos) - neg_term).mean() + anchor

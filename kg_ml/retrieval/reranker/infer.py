@@ -50,8 +50,7 @@ def encode_for_rerank(model, tokenizer, queries: Sequence[str], candidates: np.n
     p_states = TokenStates.compute(model, tokenizer, passage_text(unique), max_length=cfg.doc_max_length,
                                    batch_size=batch_size, autocast=autocast, desc="rerank passages")
     collate = Collate(q_states, p_states, {int(r): i for i, r in enumerate(unique.tolist())})
-    examples = [Example(i, row[row != NO_DOC], np.zeros(int((row != NO_DOC).sum()), np.float32))
-                for i, row in enumerate(candidates)]
+    examples = [Example.unlabelled(i, row) for i, row in enumerate(candidates)]
     return collate, examples
 
 
@@ -64,7 +63,8 @@ class Reranker:
             raise InputError(model_dir, "no trained reranker here (run train_reranker first)")
         device = pick_device(device)
         self.model = LateInteractionReranker.from_pretrained(model_dir).to(device).eval()
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        # passing the config stops AutoTokenizer re-reading config.json as an unknown model type
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, config=self.model.config)
         self.batch_size = batch_size
         self.autocast = autocast_for(precision, device)
 

@@ -21,7 +21,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
 from kg_ml.errors import ConfigError
-from kg_ml.retrieval.encoder import resolve_pretrained
+from kg_ml.models.pretrained import resolve_pretrained
 
 
 class LateInteractionConfig(PretrainedConfig):
@@ -68,9 +68,9 @@ class LateInteractionReranker(PreTrainedModel):
         self.freeze_lower()
 
     @classmethod
-    def from_encoder(cls, ref: str, **config) -> "LateInteractionReranker":
+    def from_encoder(cls, ref: str, *, offline: bool = True, **config) -> "LateInteractionReranker":
         """A new reranker whose encoder starts from the pretrained weights at ``ref``."""
-        encoder = AutoModel.from_pretrained(resolve_pretrained(ref))
+        encoder = AutoModel.from_pretrained(resolve_pretrained(ref, offline=offline))
         model = cls(LateInteractionConfig(encoder=encoder.config.to_diff_dict(), **config))
         weights = {k: v for k, v in encoder.state_dict().items() if not k.startswith("pooler.")}
         model.encoder.load_state_dict(weights)

@@ -19,12 +19,14 @@ from transformers import AutoTokenizer
 from kg_ml.errors import InputError
 from kg_ml.retrieval.bm25 import BM25Index
 from kg_ml.retrieval.config import RerankerParams
-from kg_ml.retrieval.encoder import pick_device, resolve_pretrained
+from kg_ml.models.pretrained import resolve_pretrained
+from kg_ml.retrieval.encoder import pick_device
 from kg_ml.retrieval.metrics import recall_table
 from kg_ml.retrieval.passages import display_texts, read_ids, read_passages
 from kg_ml.retrieval.queries import is_heldout, read_questions, read_rationales
 from kg_ml.retrieval.ranking import NO_DOC, top_k_row
-from kg_ml.retrieval.reranker.data import Collate, Example, ExampleDataset, build_examples, candidate_scores
+from kg_ml.retrieval.reranker.data import (Collate, Example, ExampleDataset, build_examples, candidate_scores,
+                                           rationale_rows)
 from kg_ml.retrieval.reranker.infer import score_examples
 from kg_ml.retrieval.reranker.losses import reranker_loss
 from kg_ml.retrieval.reranker.model import LateInteractionReranker
@@ -44,6 +46,7 @@ def _fingerprint(examples: Sequence[Example]) -> str:
         h.update(np.int64(e.query).tobytes())
         h.update(e.candidates.tobytes())
         h.update(e.labels.tobytes())
+        h.update(e.label_mask.tobytes())
     return h.hexdigest()
 
 
@@ -54,7 +57,7 @@ def _recall(examples: Sequence[Example], scores: Sequence[np.ndarray], gold: Seq
 
 def train_reranker(*, bm25_dir: Path, passages: Path, questions: Path, rationales: Path, out_dir: Path,
                    params: RerankerParams, checkpoint_dir: Path | None = None,
-                   log_dir: Path | None = None) -> dict:
+                   log_dir: Path | None = None, offline: bool = True) -> dict:
     """Train and save the reranker (save_pretrained + tokenizer) to ``out_dir``; return metrics."""
     bm25 = BM25Index.load(bm25_dir)
     table = read_passages(passages)
@@ -71,14 +74,14 @@ def train_reranker(*, bm25_dir: Path, passages: Path, questions: Path, rationale
     examples = build_examples(bm25, q_rows, rat.question[fit], [t for t, f in zip(rat.texts, fit) if f],
                               rationale_k=params.rationale_k)
     val_examples, val_gold = _validation(bm25, q_rows, rat, held)
-    log.info("reranker: %d training examples (rationales) from %d questions; %d held-out questions",
-             len(examples), int((~held).sum()), len(val_examples))
+    log.info("reranker: %d training questions with %d rationales; %d held-out questions",
+             len(examples), int(fit.sum()), len(val_examples))
 
     device = pick_device(params.train.device)
     model = LateInteractionReranker.from_encoder(
-        params.encoder, dim=params.dim, trainable_layers=params.trainable_layers,
+        params.encoder, offline=offline, dim=params.dim, trainable_layers=params.trainable_layers,
         query_max_length=params.query_max_length, doc_max_length=params.doc_max_length).to(device)
-    tokenizer = AutoTokenizer.from_pretrained(resolve_pretrained(params.encoder))
+    tokenizer = AutoTokenizer.from_pretrained(resolve_pretrained(params.encoder, offline=offline))
     rows = np.unique(np.concatenate([e.candidates for e in [*examples, *val_examples]]))
     texts = display_texts(table, rows)
     autocast = autocast_for(params.train.precision, device)
@@ -90,10 +93,8 @@ def train_reranker(*, bm25_dir: Path, passages: Path, questions: Path, rationale
         {int(r): i for i, r in enumerate(rows.tolist())})
 
     def loss_fn(m, batch):
-        sim = candidate_scores(m, batch)
-        loss = reranker_loss(params.loss, sim.float(), batch["labels"], batch["cand_mask"],
-                             tau=params.tau, tau2=params.tau2)
-        return loss, {}
+        sim, labels, mask = rationale_rows(candidate_scores(m, batch).float(), batch)
+        return reranker_loss(params.loss, sim, labels, mask, tau=params.tau, tau2=params.tau2), {}
 
     def eval_fn(m) -> dict[str, float]:
         return _recall(val_examples, score_examples(m, collate, val_examples, batch_size=params.encode_batch_size),
@@ -104,7 +105,8 @@ def train_reranker(*, bm25_dir: Path, passages: Path, questions: Path, rationale
                    log_dir=log_dir, is_lm_param=lambda name: name.startswith("encoder."),
                    save_extra=tokenizer.save_pretrained, resume_key=_fingerprint(examples))
 
-    metrics: dict[str, float] = {"train_examples": len(examples), "val_questions": len(val_examples),
+    metrics: dict[str, float] = {"train_questions": len(examples), "train_rationales": int(fit.sum()),
+                                 "val_questions": len(val_examples),
                                  "best_step": result.best_step, "steps": result.global_step}
     if val_examples:  # BM25's own order of the same candidates, for comparison
         bm25_order = [-np.arange(e.candidates.size, dtype=np.float32) for e in val_examples]
@@ -124,6 +126,5 @@ def _validation(bm25: BM25Index, q_rows: np.ndarray, rat, held: np.ndarray) -> t
         if row != NO_DOC:
             gold.setdefault(q, set()).add(row)
     questions = sorted(gold)
-    examples = [Example(q, q_rows[q][q_rows[q] != NO_DOC], np.zeros(int((q_rows[q] != NO_DOC).sum()), np.float32))
-                for q in questions]
+    examples = [Example.unlabelled(q, q_rows[q]) for q in questions]
     return examples, [gold[q] for q in questions]

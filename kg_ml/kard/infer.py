@@ -1,0 +1,98 @@
+"""evaluate@kard: question-query retrieval, decoding (greedy or self-consistency), answer
+extraction and accuracy, for every student variant; generations kept for inspection."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import torch
+
+from kg_ml.kard.answers import extract_answer, majority_vote
+from kg_ml.kard.config import KardParams
+from kg_ml.kard.data import Question, read_passages, read_questions
+from kg_ml.kard.prompts import student_input
+from kg_ml.kard.student import encode_inputs, load_student
+from kg_ml.kgt5.generate import greedy, sample
+from kg_ml.retrieval.queries import question_query
+
+log = logging.getLogger(__name__)
+
+# data/kard/generations.parquet, sorted by (variant, split, question order)
+GENERATIONS_SCHEMA = pa.schema([
+    ("variant", pa.string()),
+    ("split", pa.string()),
+    ("question_id", pa.string()),
+    ("passage_ids", pa.list_(pa.string())),   # knowledge given to the student (empty without)
+    ("generations", pa.list_(pa.string())),   # 1 (greedy) or num_samples texts
+    ("prediction", pa.int8()),                # voted option index, -1 = no answer found
+    ("label", pa.int8()),
+    ("correct", pa.bool_()),
+])
+
+# (question texts) -> top passage ids per question; the stage binds it to kg_ml.retrieval
+Retrieve = Callable[[Sequence[str]], list[list[str]]]
+
+
+def decode(model, tokenizer, inputs: list[list[int]], params: KardParams) -> list[list[str]]:
+    """One greedy text, or ``num_samples`` sampled texts, per input."""
+    inf = params.inference
+    if inf.decoding == "greedy":
+        return [[t] for t in greedy(model, tokenizer, inputs, batch_size=inf.batch_size,
+                                    max_new_tokens=inf.max_new_tokens)]
+    return sample(model, tokenizer, inputs, num_samples=inf.num_samples, temperature=inf.temperature, top_k=None,
+                  batch_size=inf.batch_size, max_new_tokens=inf.max_new_tokens, seed=inf.seed)
+
+
+def predict(texts: Sequence[Sequence[str]], questions: Sequence[Question]) -> list[int | None]:
+    """The voted answer of each question's generations (a single greedy text votes alone)."""
+    return [majority_vote([extract_answer(t, q.options) for t in group]) for group, q in zip(texts, questions)]
+
+
+def evaluate_split(variant_name: str, split: str, model, tokenizer, questions: list[Question],
+                   knowledge: list[list[str]] | None, passages: Mapping[str, str], params: KardParams) -> tuple[dict, pa.Table]:
+    variant = params.variants[variant_name]
+    sources = [student_input(q.question, q.options, None if knowledge is None else [passages[p] for p in knowledge[i]],
+                             rationale=variant.rationale) for i, q in enumerate(questions)]
+    inputs, _ = encode_inputs(tokenizer, sources, params.max_input_length,
+                              "Explanation:" if variant.rationale else "Answer:")
+    texts = decode(model, tokenizer, inputs, params)
+    preds = predict(texts, questions)
+    correct = [p == q.label for p, q in zip(preds, questions)]
+    n = max(len(questions), 1)
+    metrics = {f"{split}_accuracy": round(sum(correct) / n, 4),
+               f"{split}_answered": round(sum(p is not None for p in preds) / n, 4)}
+    table = pa.table({
+        "variant": [variant_name] * len(questions), "split": [split] * len(questions),
+        "question_id": [q.id for q in questions],
+        "passage_ids": knowledge if knowledge is not None else [[] for _ in questions],
+        "generations": texts, "prediction": [-1 if p is None else p for p in preds],
+        "label": [q.label for q in questions], "correct": correct,
+    }, schema=GENERATIONS_SCHEMA)
+    log.info("%s %s: %s", variant_name, split, metrics)
+    return metrics, table
+
+
+def evaluate_kard(params: KardParams, model_dirs: Mapping[str, Path], questions_dir: Path, passages_path: Path,
+                  retrieve: Retrieve) -> tuple[dict, pa.Table]:
+    """Metrics per variant (``{variant: {<split>_accuracy, ...}}``) and all generations."""
+    torch.manual_seed(params.inference.seed)
+    passages = read_passages(passages_path)
+    splits = {s: read_questions(questions_dir / f"{s}.parquet") for s in params.inference.splits}
+    needs_knowledge = any(params.variants[v].knowledge for v in model_dirs)
+    # Retrieval is shared by every variant with knowledge: one run per split.
+    knowledge = {s: retrieve([question_query(q.question, q.options) for q in qs]) if needs_knowledge else None
+                 for s, qs in splits.items()}
+    metrics: dict[str, dict] = {}
+    tables = []
+    for name in sorted(model_dirs):
+        model, tokenizer = load_student(model_dirs[name])
+        metrics[name] = {}
+        for split, qs in splits.items():
+            k = knowledge[split] if params.variants[name].knowledge else None
+            m, t = evaluate_split(name, split, model, tokenizer, qs, k, passages, params)
+            metrics[name].update(m)
+            tables.append(t)
+    return metrics, pa.concat_tables(tables)

@@ -1,0 +1,39 @@
+"""tokenizer: train KGT5's tokenizer on the verbalised training triples and save it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from kg_ml.io import atomic_dir
+from kg_ml.kgt5.config import TokenizerParams
+from kg_ml.kgt5.kg import load_kg
+from kg_ml.kgt5.tokenizer import train_tokenizer
+from kg_ml.kgt5.verbalize import Verbaliser, verbalised_pairs
+from kg_ml.training.rng import derive_seed
+
+log = logging.getLogger(__name__)
+
+
+def build_tokenizer(*, prepared: Path, out_dir: Path, params: TokenizerParams) -> dict[str, float]:
+    """Train on (a seeded sample of) the training triples' query and answer strings; write a
+    Hugging Face tokenizer directory to ``out_dir``; return flat metrics."""
+    kg = load_kg(prepared, splits=("train",))
+    triples = kg.triples["train"]
+    n_pairs = 2 * len(triples)
+    if params.max_pairs is not None and n_pairs > params.max_pairs:
+        rng = np.random.default_rng(derive_seed(params.seed, "tokenizer"))
+        triples = triples[np.sort(rng.choice(len(triples), params.max_pairs // 2, replace=False))]
+    log.info("tokenizer: training %s (vocab %d) on %d verbalised pairs", params.kind, params.vocab_size,
+             2 * len(triples))
+    texts = (s for pair in verbalised_pairs(triples, kg.entity_names, kg.relation_names) for s in pair)
+    tokenizer = train_tokenizer(texts, params, show_progress=log.isEnabledFor(logging.INFO))
+    with atomic_dir(out_dir) as tmp:
+        tokenizer.save_pretrained(tmp)
+    verb = Verbaliser(tokenizer, kg.entity_names, kg.relation_names, max_input_length=1 << 20,
+                      max_target_length=1 << 20)
+    return {"vocab_size": len(tokenizer), "training_pairs": 2 * len(triples),
+            "mean_entity_tokens": round(float(np.mean([len(e) for e in verb.entities])), 4),
+            "mean_relation_tokens": round(float(np.mean([len(r) for r in verb.relations])), 4)}

@@ -1,0 +1,138 @@
+"""KARD: answer extraction, the verification filter, student prompts, and a tiny distill + evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from kg_ml.errors import InputError
+from kg_ml.kard.answers import extract_answer, majority_vote
+from kg_ml.kard.config import KardParams, Variant
+from kg_ml.kard.data import Question, training_examples
+from kg_ml.kard.prompts import student_input, student_target
+
+OPTIONS = ["risavir", "teriprazole", "suloetam", "kalemab"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Suloetam treats it. Therefore, the answer is (C) suloetam.", 2),
+    ("... Answer: (B) teriprazole", 1),
+    ("(A) is unlikely because ... so the answer is (D).", 3),       # the conclusion, not the first letter
+    ("the answer is b", 1),
+    ("Answer:(c)", 2),
+    ("It is treated with Kalemab.", 3),                               # no letter: option text
+    ("risavir is wrong; suloetam is right", 2),                       # the last option named
+    ("Therefore, the answer is (E) foo", None),                       # E is not an option; no option text
+    ("no idea", None),
+    ("", None),
+])
+def test_extract_answer(text, expected):
+    assert extract_answer(text, OPTIONS) == expected
+
+
+def test_extract_answer_prefers_longer_option_at_same_end():
+    assert extract_answer("the patient has heart disease", ["disease", "heart disease"]) == 1
+
+
+def test_majority_vote():
+    assert majority_vote([1, 2, 2, None, 1, 2]) == 2
+    assert majority_vote([3, 1, 1, 3]) == 3  # tie: the answer sampled first
+    assert majority_vote([None, None]) is None
+
+
+def test_prompts():
+    src = student_input("Which drug?", OPTIONS[:2], ["P one.", "P two."], rationale=True)
+    assert src == "Question: Which drug? Options: (A) risavir (B) teriprazole Knowledge: P one. P two. Explanation:"
+    assert student_input("Q?", OPTIONS[:2], None, rationale=False).endswith("(B) teriprazole Answer:")
+    assert student_target("Because. ", 2, OPTIONS) == "Because. Answer: (C) suloetam"
+    assert student_target(None, 0, OPTIONS) == "(A) risavir"
+
+
+def _question():
+    return Question("train-00002", "Which treatment?", OPTIONS, 2)
+
+
+RATIONALES = {"train-00002": [(0, "X points to M. Suloetam treats M. Therefore, the answer is (C) suloetam."),
+                              (1, "These suggest S. Therefore, the answer is (D) kalemab."),
+                              (2, "It is suloetam.")]}
+RETRIEVED = {("train-00002", 0): ["p1", "p2"], ("train-00002", 2): ["p2"], ("train-00002", 1): ["p3"]}
+PASSAGES = {"p1": "M presents with X.", "p2": "Suloetam treats M.", "p3": "S is treated with kalemab."}
+
+
+def test_verification_filter_and_variants():
+    kard = Variant(knowledge=True, rationale=True)
+    ex, stats = training_examples([_question()], RATIONALES, RETRIEVED, PASSAGES, kard, verify=True,
+                                  retrieved_path=Path("r.parquet"))
+    assert [e.rationale_id for e in ex] == [0, 2] and stats["rationales_rejected"] == 1
+    assert "Knowledge: M presents with X. Suloetam treats M. Explanation:" in ex[0].source
+    assert ex[0].target.endswith("Answer: (C) suloetam")
+    ex, _ = training_examples([_question()], RATIONALES, RETRIEVED, PASSAGES, kard, verify=False,
+                              retrieved_path=Path("r.parquet"), per_question=2)
+    assert [e.rationale_id for e in ex] == [0, 1]
+    ex, _ = training_examples([_question()], RATIONALES, {}, {}, Variant(knowledge=False, rationale=True),
+                              verify=True, retrieved_path=Path("r.parquet"))
+    assert all("Knowledge:" not in e.source for e in ex)
+    ex, _ = training_examples([_question()], {}, {}, {}, Variant(knowledge=False, rationale=False), verify=True,
+                              retrieved_path=Path("r.parquet"))
+    assert [(e.rationale_id, e.target) for e in ex] == [(-1, "(C) suloetam")]
+    with pytest.raises(InputError, match=r"r\.parquet: field 'question_id': no passages retrieved for rationale 0"):
+        training_examples([_question()], RATIONALES, {}, PASSAGES, kard, verify=True, retrieved_path=Path("r.parquet"))
+
+
+def test_knowledge_without_rationale_is_rejected():
+    with pytest.raises(ValueError, match="knowledge: true needs rationale: true"):
+        Variant(knowledge=True, rationale=False)
+
+
+def _tables(d: Path) -> None:
+    qs = pa.table({"id": ["train-00002", "train-00003"], "question": ["Which treatment?", "Which drug?"],
+                   "options": [OPTIONS, OPTIONS], "label": pa.array([2, 0], pa.int8())})
+    for split in ("train", "test"):
+        pq.write_table(qs, d / f"{split}.parquet")
+    pq.write_table(pa.table({"question_id": ["train-00002", "train-00003"], "split": ["train", "train"],
+                             "rationale_id": pa.array([0, 0], pa.int16()),
+                             "text": ["Suloetam treats M. Therefore, the answer is (C) suloetam.",
+                                      "Risavir treats N. Therefore, the answer is (A) risavir."]}), d / "rationales.parquet")
+    pq.write_table(pa.table({"query_id": ["a", "b"], "question_id": ["train-00002", "train-00003"],
+                             "rationale_id": pa.array([0, 0], pa.int16()), "rank": pa.array([1, 1], pa.int16()),
+                             "passage_id": ["p2", "p1"]}), d / "retrieved.parquet")
+    pq.write_table(pa.table({"id": ["p1", "p2"], "title": ["N", "M"],
+                             "text": ["Risavir treats N.", "Suloetam treats M."]}), d / "passages.parquet")
+
+
+def test_tiny_distill_and_evaluate_are_deterministic(tmp_path):
+    from kg_ml.kard.distill import DistillInputs, distill
+    from kg_ml.kard.infer import evaluate_kard
+
+    _tables(tmp_path)
+    params = KardParams.model_validate({
+        "passages": 1, "max_input_length": 64, "max_target_length": 32,
+        "student": {"tokenizer": {"vocab_size": 400, "min_frequency": 1},
+                    "size": {"d_model": 16, "d_ff": 32, "d_kv": 8, "num_heads": 2, "num_layers": 1,
+                             "num_decoder_layers": 1, "dropout_rate": 0.0}},
+        "variants": {"kard": {"knowledge": True, "rationale": True}},
+        "train": {"epochs": 2, "batch_size": 2, "lr": 1e-3, "device": "cpu"},
+        "inference": {"max_new_tokens": 8, "splits": ["test"]},
+    })
+    inputs = DistillInputs(tmp_path / "train.parquet", tmp_path / "rationales.parquet", tmp_path / "retrieved.parquet",
+                           tmp_path / "passages.parquet")
+    runs = []
+    for name in ("a", "b"):
+        metrics = distill("kard", params, inputs, out_dir=tmp_path / name, checkpoint_dir=None, log_dir=None)
+        assert metrics["examples"] == 2 and metrics["steps"] == 2
+        runs.append((tmp_path / name / "model.safetensors").read_bytes())
+    assert runs[0] == runs[1]
+    calls = []
+
+    def retrieve(texts):
+        calls.append(list(texts))
+        return [["p2"] for _ in texts]
+
+    metrics, table = evaluate_kard(params, {"kard": tmp_path / "a"}, tmp_path, tmp_path / "passages.parquet", retrieve)
+    assert calls and calls[0][0].startswith("Which treatment? risavir")  # question + options as the query
+    assert set(metrics["kard"]) == {"test_accuracy", "test_answered"}
+    assert table.num_rows == 2 and table.column("passage_ids").to_pylist() == [["p2"], ["p2"]]
+    assert len(table.column("generations")[0].as_py()) == 1
