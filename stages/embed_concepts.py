@@ -23,12 +23,11 @@ def main(args) -> None:
     cfg = params.graphs.embeddings
     if args.encoder:
         cfg = cfg.model_copy(update={"encoder": args.encoder})
-    dtype = cfg.dtype if cfg.dtype != "auto" else ("float16" if params.profile == "full" else "float32")
     kg_dir = Path(args.kg_dir or f"data/kg/{args.kg}")
     if not kg_dir.is_dir():
         raise ConfigError(f"{kg_dir}: input does not exist (run build_kg@{args.kg} first, or pass --kg-dir)")
     embed_kg(args.kg, cfg, kg_dir, Path(args.output or f"data/embeddings/{args.kg}/concepts.safetensors"),
-             offline=offline_profile(params.profile), dtype=dtype)
+             profile=params.profile, offline=offline_profile(params.profile))
 
 
 def parser():

@@ -18,14 +18,14 @@ from kg_ml.tasks.medqa_run import evaluate
 def main(args) -> None:
     params = load_params(args.params)
     kg_lm = params.kg_lm.for_profile(params.profile)
-    kg_lm.apply_cpu_threads()
     kg = params.grounding.tasks["medqa"].kg
     variant = args.variant
-    metrics = evaluate(
-        Path(args.model or f"models/finetune_medqa/{variant}"), questions_dir=Path(args.questions),
-        graphs_dir=Path(args.graphs), embeddings=Path(args.embeddings or f"data/embeddings/{kg}/concepts.safetensors"),
-        predictions_dir=Path(args.predictions or f"data/predictions/medqa/{variant}"),
-        plots_dir=Path(args.plots or f"plots/evaluate_medqa/{variant}"), batch_size=kg_lm.medqa.eval_batch_size)
+    with kg_lm.cpu_thread_limit():
+        metrics = evaluate(
+            Path(args.model or f"models/finetune_medqa/{variant}"), questions_dir=Path(args.questions),
+            graphs_dir=Path(args.graphs), embeddings=Path(args.embeddings or f"data/embeddings/{kg}/concepts.safetensors"),
+            predictions_dir=Path(args.predictions or f"data/predictions/medqa/{variant}"),
+            plots_dir=Path(args.plots or f"plots/evaluate_medqa/{variant}"), batch_size=kg_lm.medqa.eval_batch_size)
     if args.metrics != "-":
         write_json(args.metrics or f"metrics/evaluate_{variant}_medqa.json", metrics)
 

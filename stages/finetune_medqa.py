@@ -22,17 +22,18 @@ from kg_ml.training import is_main_process
 def main(args) -> None:
     params = load_params(args.params)
     kg_lm = params.kg_lm.for_profile(params.profile)
-    kg_lm.apply_cpu_threads()
     if args.variant not in kg_lm.medqa.variants:
         raise ConfigError(f"unknown variant {args.variant!r}; kg_lm.medqa.variants defines: "
                           f"{', '.join(kg_lm.medqa.variants)}")
     kg = params.grounding.tasks["medqa"].kg
-    metrics = finetune(
-        kg_lm, args.variant, questions_dir=Path(args.questions), graphs_dir=Path(args.graphs),
-        embeddings=Path(args.embeddings or f"data/embeddings/{kg}/concepts.safetensors"),
-        pretrained_dir=Path(args.pretrained), out_dir=Path(args.out or f"models/finetune_medqa/{args.variant}"),
-        checkpoint_dir=Path(args.checkpoints or f"checkpoints/finetune_medqa/{args.variant}"),
-        log_dir=Path(args.plots or f"plots/finetune_medqa/{args.variant}"), offline=offline_profile(params.profile))
+    with kg_lm.cpu_thread_limit():
+        metrics = finetune(
+            kg_lm, args.variant, questions_dir=Path(args.questions), graphs_dir=Path(args.graphs),
+            embeddings=Path(args.embeddings or f"data/embeddings/{kg}/concepts.safetensors"),
+            pretrained_dir=Path(args.pretrained), out_dir=Path(args.out or f"models/finetune_medqa/{args.variant}"),
+            checkpoint_dir=Path(args.checkpoints or f"checkpoints/finetune_medqa/{args.variant}"),
+            log_dir=Path(args.plots or f"plots/finetune_medqa/{args.variant}"),
+            offline=offline_profile(params.profile))
     if args.metrics != "-" and is_main_process():
         write_json(args.metrics or f"metrics/finetune_{args.variant}_medqa.json", metrics)
 

@@ -12,12 +12,15 @@ from pathlib import Path
 from kg_ml.cli import run, stage_parser
 from kg_ml.config import load_params
 from kg_ml.io import write_json
-from kg_ml.models.pretrained import offline_profile
-from kg_ml.retrieval.build import build_indexes
 
 
 def main(args) -> None:
+    # imported here so that --help answers without loading torch
+    from kg_ml.models.pretrained import offline_profile
+    from kg_ml.retrieval.build import build_indexes
+    from kg_ml.retrieval.runtime import set_cpu_threads
     params = load_params(args.params)
+    set_cpu_threads(params.retrieval.cpu_threads)
     metrics = build_indexes(Path(args.passages), Path(args.bm25), Path(args.dense), params.retrieval.index,
                             offline=offline_profile(params.profile))
     if args.metrics != "-":

@@ -20,12 +20,12 @@ from kg_ml.training import is_main_process
 def main(args) -> None:
     params = load_params(args.params)
     kg_lm = params.kg_lm.for_profile(params.profile)
-    kg_lm.apply_cpu_threads()
     kg = args.kg or kg_lm.pretrain.corpus.kg
-    metrics = pretrain(kg_lm, grounded_dir=Path(args.grounded), graphs_dir=Path(args.graphs),
-                       embeddings=Path(args.embeddings or f"data/embeddings/{kg}/concepts.safetensors"),
-                       out_dir=Path(args.out), checkpoint_dir=Path(args.checkpoints), log_dir=Path(args.plots),
-                       offline=offline_profile(params.profile))
+    with kg_lm.cpu_thread_limit():
+        metrics = pretrain(kg_lm, grounded_dir=Path(args.grounded), graphs_dir=Path(args.graphs),
+                           embeddings=Path(args.embeddings or f"data/embeddings/{kg}/concepts.safetensors"),
+                           out_dir=Path(args.out), checkpoint_dir=Path(args.checkpoints), log_dir=Path(args.plots),
+                           offline=offline_profile(params.profile))
     if args.metrics != "-" and is_main_process():
         write_json(args.metrics, metrics)
 

@@ -22,7 +22,6 @@ def main(args) -> None:
     overrides = {k: v for k, v in (("source", args.source), ("kg", args.kg), ("max_texts", args.max_texts))
                  if v is not None}
     kg_lm = params.kg_lm.for_profile(params.profile)
-    kg_lm.apply_cpu_threads()
     cfg = kg_lm.pretrain.corpus.model_copy(update=overrides)
     if cfg.kg not in params.grounding.kg:
         raise ConfigError(f"kg_lm.pretrain.corpus.kg: unknown graph {cfg.kg!r}; grounding.kg defines: "
@@ -33,9 +32,10 @@ def main(args) -> None:
                         ("embeddings", f"embed_concepts@{cfg.kg}")):
         if not paths[name].exists():
             raise ConfigError(f"{paths[name]}: input does not exist (run {stage} first)")
-    metrics = build_corpus(cfg, params.graphs.subgraph, prepared_dir=paths["prepared"], kg_dir=paths["kg"],
-                           embeddings=paths["embeddings"], grounded_dir=Path(args.grounded),
-                           graphs_dir=Path(args.graphs), offline=offline_profile(params.profile))
+    with kg_lm.cpu_thread_limit():
+        metrics = build_corpus(cfg, params.graphs.subgraph, prepared_dir=paths["prepared"], kg_dir=paths["kg"],
+                               embeddings=paths["embeddings"], grounded_dir=Path(args.grounded),
+                               graphs_dir=Path(args.graphs), offline=offline_profile(params.profile))
     if args.metrics != "-":
         write_json(args.metrics, metrics)
 

@@ -11,14 +11,17 @@ from pathlib import Path
 from kg_ml.cli import run, stage_parser
 from kg_ml.config import load_params
 from kg_ml.io import write_json
-from kg_ml.models.pretrained import offline_profile
-from kg_ml.retrieval.knowledge_base import KnowledgeBase
-from kg_ml.retrieval.reranker.infer import Reranker
-from kg_ml.retrieval.retrieve import retrieve_task
 
 
 def main(args) -> None:
+    # imported here so that --help answers without loading torch
+    from kg_ml.models.pretrained import offline_profile
+    from kg_ml.retrieval.knowledge_base import KnowledgeBase
+    from kg_ml.retrieval.reranker.infer import Reranker
+    from kg_ml.retrieval.retrieve import retrieve_task
+    from kg_ml.retrieval.runtime import set_cpu_threads
     all_params = load_params(args.params)
+    set_cpu_threads(all_params.retrieval.cpu_threads)
     params, rp = all_params.retrieval, all_params.retrieval.retrieve
     kb = KnowledgeBase(Path(args.passages), Path(args.bm25), Path(args.dense), batch_size=rp.batch_size,
                        offline=offline_profile(all_params.profile))

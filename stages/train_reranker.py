@@ -11,12 +11,15 @@ from pathlib import Path
 from kg_ml.cli import run, stage_parser
 from kg_ml.config import load_params
 from kg_ml.io import write_json
-from kg_ml.models.pretrained import offline_profile
-from kg_ml.retrieval.reranker.train import train_reranker
 
 
 def main(args) -> None:
+    # imported here so that --help answers without loading torch
+    from kg_ml.models.pretrained import offline_profile
+    from kg_ml.retrieval.reranker.train import train_reranker
+    from kg_ml.retrieval.runtime import set_cpu_threads
     all_params = load_params(args.params)
+    set_cpu_threads(all_params.retrieval.cpu_threads)
     params = all_params.retrieval.reranker
     metrics = train_reranker(
         bm25_dir=Path(args.bm25), passages=Path(args.passages),

@@ -20,6 +20,15 @@ from kg_ml.models.link_prediction import LinkPredictor
 FEATURES, EDGE_TYPES = 8, 8
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread, above all on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def bert_config(**kw) -> dict:
     return BertConfig(vocab_size=60, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
                       intermediate_size=32, max_position_embeddings=32, hidden_dropout_prob=0.0,

@@ -20,9 +20,11 @@ from kg_ml.pretraining.links import kg_edge_types
 
 
 def _pretrain(world, out, params=None):
-    return pretrain_run.pretrain(params or tiny_params(), grounded_dir=world.grounded_corpus,
-                                 graphs_dir=world.graphs_corpus, embeddings=world.embeddings, out_dir=out / "model",
-                                 checkpoint_dir=out / "ckpt", log_dir=out / "plots")
+    params = params or tiny_params()
+    with params.cpu_thread_limit():
+        return pretrain_run.pretrain(params, grounded_dir=world.grounded_corpus, graphs_dir=world.graphs_corpus,
+                                     embeddings=world.embeddings, out_dir=out / "model", checkpoint_dir=out / "ckpt",
+                                     log_dir=out / "plots")
 
 
 def test_collate_targets_index_the_batched_graph(tmp_path):

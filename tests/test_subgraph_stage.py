@@ -63,7 +63,7 @@ def world(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("world")
     kg = write_kg(root)
     emb = root / "emb" / "concepts.safetensors"
-    embed_kg("toy", EmbeddingsConfig(), kg, emb, offline=True, dtype="float32")
+    embed_kg("toy", EmbeddingsConfig(), kg, emb, profile="sample", offline=True)
     return {"root": root, "kg": kg, "grounded": write_grounded(root), "emb": emb}
 
 
@@ -82,8 +82,9 @@ def test_concept_embeddings_round_trip(world, tmp_path: Path) -> None:
         loaded.check_matches(["dog"], world["emb"])
     # same inputs -> same bytes; float16 halves the file
     again = tmp_path / "again.safetensors"
-    embed_kg("toy", EmbeddingsConfig(), world["kg"], again, offline=True, dtype="float32")
+    embed_kg("toy", EmbeddingsConfig(), world["kg"], again, profile="sample", offline=True)
     assert again.read_bytes() == world["emb"].read_bytes()
+    assert EmbeddingsConfig().stored_dtype("full") == "float16" and EmbeddingsConfig().stored_dtype("sample") == "float32"
     half = tmp_path / "half.safetensors"
     save_embeddings(half, loaded.vectors.astype(np.float16), loaded.metadata)
     assert load_embeddings(half).vectors.dtype == np.float16

@@ -24,10 +24,11 @@ from kg_ml.models.pretrained import resolve_pretrained
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test")  # as ground@ writes them
 
 
 def split_tables(grounded_dir: Path) -> list[tuple[str, Path]]:
+    """The (split, grounded table) pairs present, in train/dev/test order."""
     found = [(s, grounded_dir / f"{s}.parquet") for s in SPLITS if (grounded_dir / f"{s}.parquet").is_file()]
     if not found:
         raise InputError(grounded_dir, f"no split table ({', '.join(f'{s}.parquet' for s in SPLITS)}); "

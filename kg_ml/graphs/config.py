@@ -26,6 +26,9 @@ class EmbeddingsConfig(_Strict):
     # on CPU; "bf16" also on CPU (~3x faster where it has bf16 units, AVX512-BF16 / AMX)
     precision: Literal["auto", "fp32", "bf16"] = "auto"
 
+    def stored_dtype(self, profile: str) -> str:
+        return self.dtype if self.dtype != "auto" else ("float16" if profile == "full" else "float32")
+
 
 class LMScoreConfig(_Strict):
     """DRAGON's LM relevance: -summed token loss of "<statement> <node text>." under a masked LM."""

@@ -99,7 +99,8 @@ def embed_concepts(texts: Sequence[str], encoder, *, dtype: str, metadata: dict[
     return ConceptEmbeddings(vectors, meta)
 
 
-def embed_kg(kg_name: str, cfg: EmbeddingsConfig, kg_dir: Path, out_path: Path, *, offline: bool, dtype: str) -> ConceptEmbeddings:
+def embed_kg(kg_name: str, cfg: EmbeddingsConfig, kg_dir: Path, out_path: Path, *, profile: str,
+             offline: bool) -> ConceptEmbeddings:
     """embed_concepts@<kg>: embed ``kg_dir/nodes.parquet`` texts and write ``out_path`` atomically."""
     from kg_ml.kg.graph import NODES_SCHEMA, read_table
     from kg_ml.models.pretrained import resolve_pretrained
@@ -110,6 +111,7 @@ def embed_kg(kg_name: str, cfg: EmbeddingsConfig, kg_dir: Path, out_path: Path, 
         raise InputError(Path(kg_dir) / "nodes.parquet", f"row {row}: null value", field="text")
     encoder = TextEncoder(resolve_pretrained(cfg.encoder, offline=offline), max_length=cfg.max_length,
                           batch_size=cfg.batch_size, precision=cfg.precision)
+    dtype = cfg.stored_dtype(profile)
     embeddings = embed_concepts(texts, encoder, dtype=dtype,
                                 metadata={"encoder": cfg.encoder, "kg": kg_name, "max_length": str(cfg.max_length),
                                           "precision": cfg.precision})

@@ -1,4 +1,9 @@
-"""tokenizer: train KGT5's tokenizer on the verbalised training triples and save it."""
+"""tokenizer: train KGT5's tokenizer on the verbalised training triples and save it.
+
+The training text is the parts of every verbalised query and answer (head, relation and tail
+strings, with their frequencies in the triples); the prefixes and the separator are added tokens,
+so merges are never spent on them or across them.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,15 @@ from kg_ml.io import atomic_dir
 from kg_ml.kgt5.config import TokenizerParams
 from kg_ml.kgt5.kg import load_kg
 from kg_ml.kgt5.tokenizer import train_tokenizer
-from kg_ml.kgt5.verbalize import Verbaliser, verbalised_pairs
+from kg_ml.kgt5.verbalize import Verbaliser
 from kg_ml.training.rng import derive_seed
 
 log = logging.getLogger(__name__)
 
 
 def build_tokenizer(*, prepared: Path, out_dir: Path, params: TokenizerParams) -> dict[str, float]:
-    """Train on (a seeded sample of) the training triples' query and answer strings; write a
-    Hugging Face tokenizer directory to ``out_dir``; return flat metrics."""
+    """Train on (a seeded sample of) the training triples' strings; write a Hugging Face tokenizer
+    directory to ``out_dir``; return flat metrics."""
     kg = load_kg(prepared, splits=("train",))
     triples = kg.triples["train"]
     n_pairs = 2 * len(triples)
@@ -28,7 +33,8 @@ def build_tokenizer(*, prepared: Path, out_dir: Path, params: TokenizerParams) -
         triples = triples[np.sort(rng.choice(len(triples), params.max_pairs // 2, replace=False))]
     log.info("tokenizer: training %s (vocab %d) on %d verbalised pairs", params.kind, params.vocab_size,
              2 * len(triples))
-    texts = (s for pair in verbalised_pairs(triples, kg.entity_names, kg.relation_names) for s in pair)
+    names, relations = kg.entity_names, kg.relation_names
+    texts = (s for h, r, t in triples.tolist() for s in (names[h], relations[r], names[t]))
     tokenizer = train_tokenizer(texts, params, show_progress=log.isEnabledFor(logging.INFO))
     with atomic_dir(out_dir) as tmp:
         tokenizer.save_pretrained(tmp)

@@ -23,10 +23,13 @@ class TokenizerParams(_Strict):
     """tokenizer: trained on the verbalised training triples (inputs and targets).
 
     kind: "bpe" (KGT5's SentencePiece BPE) or "unigram"; both with byte fallback, so no string is
-    ever unknown. max_pairs: verbalised pairs sampled (seeded) for training; null = all.
+    ever unknown. split_by_whitespace: pieces never span a space (SentencePiece's default, KGT5);
+    false lets whole multi-word names become single tokens. max_pairs: verbalised pairs sampled
+    (seeded) for training; null = all.
     """
 
     kind: Literal["bpe", "unigram"] = "bpe"
+    split_by_whitespace: bool = True
     vocab_size: int = Field(32000, ge=300)
     min_frequency: int = Field(2, ge=1)
     max_pairs: int | None = Field(2_000_000, ge=1)

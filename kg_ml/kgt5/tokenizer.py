@@ -1,7 +1,12 @@
 """A KGT5 tokenizer trained on the verbalised KG with the ``tokenizers`` library: BPE (KGT5's
-choice) or Unigram over Metaspace words, with byte fallback (no string is unknown), the query
-prefixes as single tokens, ``</s>`` appended, saved as a Hugging Face fast tokenizer directory
-(`AutoTokenizer.from_pretrained` loads it)."""
+choice) or Unigram over Metaspace pieces, with byte fallback (no string is unknown), the query
+prefixes and the `` | `` separator as single tokens, ``</s>`` appended, saved as a Hugging Face
+fast tokenizer directory (`AutoTokenizer.from_pretrained` loads it).
+
+``split_by_whitespace`` (SentencePiece's option, on in KGT5) splits pieces at spaces; off, merges
+may span words, so with a large enough vocabulary a whole entity name becomes one token. Because
+the prefixes and the separator are added tokens, a whole query tokenises exactly as its parts.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, 
 from transformers import PreTrainedTokenizerFast
 
 from kg_ml.kgt5.config import TokenizerParams
-from kg_ml.kgt5.verbalize import PREFIXES
+from kg_ml.kgt5.verbalize import PREFIXES, SEPARATOR_TOKEN
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"  # ids 0, 1, 2 as in T5
 BYTES = [f"<0x{b:02X}>" for b in range(256)]
@@ -38,7 +43,8 @@ def _with_byte_fallback(tok: Tokenizer) -> Tokenizer:
 def train_tokenizer(texts: Iterable[str], params: TokenizerParams, *, show_progress: bool = False) -> PreTrainedTokenizerFast:
     """Train on ``texts``; the vocabulary has ``params.vocab_size`` entries including bytes and specials."""
     specials = [PAD, EOS, UNK]
-    size = params.vocab_size - len(BYTES) - len(PREFIXES)
+    added = [*PREFIXES, SEPARATOR_TOKEN]
+    size = params.vocab_size - len(BYTES) - len(added)
     if params.kind == "bpe":
         tok = Tokenizer(models.BPE(unk_token=UNK, fuse_unk=True))
         trainer = trainers.BpeTrainer(vocab_size=size, min_frequency=params.min_frequency,
@@ -47,12 +53,13 @@ def train_tokenizer(texts: Iterable[str], params: TokenizerParams, *, show_progr
         tok = Tokenizer(models.Unigram())
         trainer = trainers.UnigramTrainer(vocab_size=size, special_tokens=specials, unk_token=UNK,
                                           show_progress=show_progress)
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always",
+                                                 split=params.split_by_whitespace)
     tok.train_from_iterator(texts, trainer)
     tok = _with_byte_fallback(tok)
     tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
                                      decoders.Strip(" ", 1, 0)])
-    tok.add_tokens([AddedToken(p, single_word=False, normalized=False) for p in PREFIXES])
+    tok.add_tokens([AddedToken(p, single_word=False, normalized=False) for p in added])
     tok.post_processor = processors.TemplateProcessing(
         single=f"$A {EOS}", pair=f"$A {EOS} $B {EOS}", special_tokens=[(EOS, tok.token_to_id(EOS))])
     return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, unk_token=UNK,

@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 
 from kg_ml.kgt5.config import KGQAParams, KGT5Params
 from kg_ml.kgt5.data import PairDataset, Seq2SeqCollate, TripleDataset, seq2seq_loss
-from kg_ml.kgt5.generate import greedy
+from kg_ml.kgt5.generate import greedy, sequence_log_probs
 from kg_ml.kgt5.kg import load_kg
 from kg_ml.kgt5.kgqa import QASet, read_qa
 from kg_ml.kgt5.model import load_t5, load_tokenizer, new_t5
@@ -75,12 +75,16 @@ def train_kgt5(*, prepared: Path, tokenizer_dir: Path, out_dir: Path, params: KG
         pick = np.sort(rng.choice(len(valid), params.eval_queries, replace=False))
     inputs = [verb.query(int(valid.direction[i]), int(valid.entity[i]), int(valid.relation[i])) for i in pick]
     gold = [{kg.entity_names[int(valid.answer[i])]} for i in pick]
+    targets = [[verb.target(int(valid.answer[i]))] for i in pick]
     log.info("kgt5: %d training queries, %d parameters; %d validation queries for model selection",
              len(train_set), sum(p.numel() for p in model.parameters()), len(inputs))
 
     def eval_fn(m) -> dict[str, float]:
-        return {"hits@1": _hits_at_1(greedy(m, tokenizer, inputs, batch_size=params.evaluate.batch_size,
-                                            max_new_tokens=params.max_target_length), gold)}
+        """Unfiltered greedy hits@1 and the gold answers' mean negative log-likelihood ("loss")."""
+        batch = params.evaluate.batch_size
+        hits = _hits_at_1(greedy(m, tokenizer, inputs, batch_size=batch, max_new_tokens=params.max_target_length), gold)
+        nll = -float(np.mean(np.concatenate(sequence_log_probs(m, tokenizer, inputs, targets, batch_size=batch))))
+        return {"hits@1": hits, "loss": nll}
 
     return _run(model, tokenizer, train_set, params.train, out_dir=out_dir, eval_fn=eval_fn if inputs else None,
                 checkpoint_dir=checkpoint_dir, log_dir=log_dir,

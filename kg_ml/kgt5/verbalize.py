@@ -2,12 +2,13 @@
 mirror ``predict head: <tail> | <relation>`` -> ``<head>``, and ``predict answer: <question>``.
 
 Token ids are built by concatenating the tokenisation of each part (prefix, entity, separator,
-relation), each entity and relation tokenised once: exact for the Metaspace tokenizers of
-`kg_ml.kgt5.tokenizer` (words are tokenised independently) and cheap at Wikidata5M scale.
+relation), each entity and relation tokenised once: exact for the tokenizers of
+`kg_ml.kgt5.tokenizer` (prefixes and separator are added tokens) and cheap at Wikidata5M scale.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -18,11 +19,13 @@ HEAD_PREFIX = "predict head:"
 ANSWER_PREFIX = "predict answer:"
 PREFIXES = (TAIL_PREFIX, HEAD_PREFIX, ANSWER_PREFIX)
 SEPARATOR = "|"
+SEPARATOR_TOKEN = f" {SEPARATOR} "  # one token of the KGT5 tokenizer, spaces included
 TAIL, HEAD = 0, 1  # query directions: predict the tail / the head of a triple
+_TOPIC = re.compile(r"\[([^\[\]]*)\]")  # a KGQA question's topic entity: "who founded [Acme]"
 
 
 def query_text(direction: int, entity: str, relation: str) -> str:
-    return f"{TAIL_PREFIX if direction == TAIL else HEAD_PREFIX} {entity} {SEPARATOR} {relation}"
+    return f"{TAIL_PREFIX if direction == TAIL else HEAD_PREFIX} {entity}{SEPARATOR_TOKEN}{relation}"
 
 
 def answer_text(question: str) -> str:
@@ -61,7 +64,7 @@ class Verbaliser:
         self.prefix = {d: tokenizer(p, add_special_tokens=False)["input_ids"]
                        for d, p in ((TAIL, TAIL_PREFIX), (HEAD, HEAD_PREFIX))}
         self.answer_prefix = tokenizer(ANSWER_PREFIX, add_special_tokens=False)["input_ids"]
-        self.separator = tokenizer(SEPARATOR, add_special_tokens=False)["input_ids"]
+        self.separator = tokenizer(SEPARATOR_TOKEN, add_special_tokens=False)["input_ids"]
 
     def target(self, entity: int) -> list[int]:
         """Answer ids of an entity, ``</s>``-terminated."""
@@ -75,7 +78,11 @@ class Verbaliser:
         return self.prefix[direction] + ent + self.separator + rel + [self.eos]
 
     def question(self, text: str) -> list[int]:
-        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        """Input ids of ``predict answer: <question>``. A ``[bracketed]`` topic entity is tokenised
+        on its own, brackets dropped, as entity strings are in KG completion (with a tokenizer whose
+        pieces span spaces it then gets the same tokens as the entity)."""
+        parts = [p.strip() for p in _TOPIC.split(text, maxsplit=1)]
+        ids = [i for p in parts if p for i in self.tokenizer(p, add_special_tokens=False)["input_ids"]]
         return (self.answer_prefix + ids)[: self.max_input_length - 1] + [self.eos]
 
     def triple_pair(self, triple: Sequence[int], direction: int) -> tuple[list[int], list[int]]:

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -127,9 +129,15 @@ class KgLmParams(Profiled):
     pretrain: PretrainParams = PretrainParams()
     medqa: MedqaParams
 
-    def apply_cpu_threads(self) -> None:
-        """Set torch's intra-op thread count (``cpu_threads`` > 0; 0 leaves torch's default)."""
-        if self.cpu_threads:
-            import torch
+    @contextmanager
+    def cpu_thread_limit(self) -> Iterator[None]:
+        """Run the block with torch's intra-op threads at ``cpu_threads`` (0: unchanged), then restore."""
+        import torch
 
+        before = torch.get_num_threads()
+        if self.cpu_threads:
             torch.set_num_threads(self.cpu_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)

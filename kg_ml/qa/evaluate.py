@@ -34,7 +34,7 @@ def evaluate_hotpotqa(*, model_dir: Path, table: Path, params: HotpotQAParams,
                       predictions: Path | None = None, device: str = "auto") -> dict[str, float]:
     """Score ``model_dir`` on the prepared split ``table``; write ``predictions`` (PREDICTIONS_SCHEMA)."""
     rows = read_examples(table)
-    model, tokenizer = load_span_model(str(model_dir))
+    model, tokenizer = load_span_model(model_dir)
     model.to(resolve_device(device))
     features = featurize(tokenizer, rows.questions, rows.contexts, params)
     log.info("hotpotqa: %d questions, %d windows", len(rows), len(features.example))

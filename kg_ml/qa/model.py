@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
+from kg_ml.errors import InputError
 from kg_ml.models.pretrained import offline_profile, resolve_pretrained
 from kg_ml.qa.features import EvalFeatures, check_fast
 
@@ -44,10 +46,13 @@ def new_span_model(encoder: str, *, num_hidden_layers: int | None = None,
     return model, tokenizer
 
 
-def load_span_model(model_dir: str) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
+def load_span_model(model_dir: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
     """A finetuned span model and its tokenizer, as finetune@hotpotqa saved them."""
-    path = resolve_pretrained(str(model_dir))
-    return AutoModelForQuestionAnswering.from_pretrained(path).eval(), check_fast(AutoTokenizer.from_pretrained(path))
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").is_file():
+        raise InputError(model_dir, "no config.json here (run finetune@hotpotqa first)")
+    return (AutoModelForQuestionAnswering.from_pretrained(str(model_dir)).eval(),
+            check_fast(AutoTokenizer.from_pretrained(str(model_dir))))
 
 
 @torch.no_grad()

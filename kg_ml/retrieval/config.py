@@ -130,6 +130,7 @@ class RerankerParams(_Strict):
 
 
 class RetrievalParams(_Strict):
+    cpu_threads: int = Field(1, ge=0)  # torch / faiss threads on CPU (0: library default)
     index: IndexParams = IndexParams()
     retrieve: RetrieveParams = RetrieveParams()
     reranker: RerankerParams = RerankerParams()
