@@ -162,6 +162,24 @@ def test_adapter_mode_trains_adapters_and_heads_only(world, tmp_path):
         assert (saved[k] == pretrained[_unwrapped(k)]).all(), k
 
 
+def test_train_kg_unfreezes_the_graph_side_only():
+    from kg_ml.models.factory import encoder_config, kg_lm_config, load_tokenizer
+    from kg_ml.models.kg_lm import KGLMForMultipleChoice
+    from kg_ml.multitask.config import AdapterParams
+    from kg_ml.multitask.model import JointModel
+
+    model_params = tiny_params().model
+    encoder = encoder_config(model_params, load_tokenizer(model_params))
+    mc = KGLMForMultipleChoice(kg_lm_config(model_params, encoder, use_kg=True, node_feature_dim=8, num_edge_types=8))
+    model = JointModel.from_multiple_choice(mc, ["medqa", "kgqa"], num_relation_ids=5)
+    model.add_adapters(AdapterParams(enabled=True, default_bottleneck=4), train_kg=True)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert {n.split(".")[1] for n in trainable if n.startswith("kg_lm.")} == {"node_encoder", "gnn", "fusion",
+                                                                              "pool_query", "pool_key"}
+    assert not any(n.startswith("kg_lm.encoder.") for n in trainable)
+    assert any(n.startswith("task_adapters.") for n in trainable) and any(n.startswith("heads.kgqa.") for n in trainable)
+
+
 def test_windows_longer_than_the_encoder_fail_in_one_line(world, tmp_path, capsys):
     code, _ = _run_stage(world, tmp_path, _joint(hotpotqa={"max_seq_length": 96, "doc_stride": 8}))
     assert code == 1

@@ -33,10 +33,12 @@ class _Strict(BaseModel):
 
 
 class AdapterParams(AdapterConfig):
-    """enabled: adapters after every encoder layer + task embeddings, everything but them and the
-    heads frozen; bottleneck / default_bottleneck: adapter width per task."""
+    """enabled: adapters after every encoder layer + task embeddings, the encoder frozen; train_kg:
+    also train the KG side (node encoder, GNN, fusion, graph pooling; false: frozen too, only
+    adapters and heads train); bottleneck / default_bottleneck: adapter width per task."""
 
     enabled: bool = False
+    train_kg: bool = False
 
 
 class SpanParams(_Strict):

@@ -28,6 +28,8 @@ from kg_ml.multitask.adapters import PREFIX as ADAPTER_PREFIX
 from kg_ml.multitask.adapters import AdapterConfig, add_adapters, freeze_backbone, set_task
 
 HEAD_PREFIX = "heads."
+# The KG side of KGLMModel: trainable in adapter mode with ``train_kg`` (the encoder stays frozen).
+KG_PREFIXES = ("kg_lm.node_encoder.", "kg_lm.gnn.", "kg_lm.fusion.", "kg_lm.pool_query.", "kg_lm.pool_key.")
 
 
 @dataclass
@@ -121,12 +123,13 @@ class JointModel(nn.Module):
         """Share the encoder (and the MedQA head) of a KG-LM multiple-choice model."""
         return cls(mc.kg_lm, mc.head, tasks, num_relation_ids)
 
-    def add_adapters(self, config: AdapterConfig) -> None:
-        """VLM mode: adapters + task embeddings on the encoder, everything but them and the heads frozen."""
+    def add_adapters(self, config: AdapterConfig, *, train_kg: bool = False) -> None:
+        """VLM mode: adapters + task embeddings on the encoder; everything but them and the heads (and,
+        with ``train_kg``, the GNN side) frozen."""
         add_adapters(self, self.kg_lm.encoder, self.tasks, config)
-        freeze_backbone(self, trainable_prefixes=(HEAD_PREFIX,))
+        freeze_backbone(self, trainable_prefixes=(HEAD_PREFIX, *(KG_PREFIXES if train_kg else ())))
         self.use_adapters = True
-        self.config["adapters"] = config.model_dump()
+        self.config["adapters"] = config.model_dump() | {"train_kg": train_kg}
 
     def is_lm_param(self, name: str) -> bool:
         """The encoder's own weights (``lm_lr``); adapters, GNN, fusion and heads use ``lr``."""

@@ -152,7 +152,7 @@ def finetune_joint(joint: JointParams, model_params: ModelParams, *, inputs: Joi
     if joint.init == "pretrained":
         files.append(inputs.pretrained / "model.safetensors")
     if joint.adapters.enabled:
-        model.add_adapters(joint.adapters)
+        model.add_adapters(joint.adapters, train_kg=joint.adapters.train_kg)
     counts = parameter_counts(model)
 
     mixer = TaskMixer({t: len(d) for t, (d, _) in train_sets.items()}, joint.mixing)
