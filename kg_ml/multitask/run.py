@@ -18,7 +18,14 @@ from kg_ml.graphs.dataset import SubgraphDataset
 from kg_ml.graphs.embeddings import load_embeddings
 from kg_ml.graphs.schema import graph_info
 from kg_ml.kgt5.kg import load_kg
-from kg_ml.models.factory import encoder_config, from_checkpoint, kg_lm_config, load_tokenizer, new_model, resume_key
+from kg_ml.models.factory import (
+    encoder_config,
+    from_checkpoint,
+    kg_lm_config,
+    load_tokenizer,
+    new_model,
+    resume_key,
+)
 from kg_ml.models.kg_lm import KGLMConfig, KGLMForMultipleChoice
 from kg_ml.models.params import ModelParams
 from kg_ml.multitask.config import JointParams
@@ -101,6 +108,16 @@ def _span_split(split: str, inputs: JointInputs, tokenizer, windows: Windows) ->
     return SpanSplit(rows, eval_features(tokenizer, rows.questions, rows.contexts, windows))
 
 
+def _kgqa_split(split: str, inputs: JointInputs, kg, tokenizer, joint: JointParams, *,
+                answerable_only: bool = False) -> KgqaDataset:
+    return KgqaDataset(inputs.kgqa / f"{split}.parquet", kg, tokenizer, joint.kgqa.max_length,
+                       joint.kgqa.candidates, answerable_only=answerable_only)
+
+
+def _r4(value: float) -> float:
+    return round(float(value), 4)
+
+
 def read_single_task(paths: dict[str, Path]) -> dict[str, dict[str, float]]:
     """The single-task numbers to compare against, from each task's metrics file."""
     out = {}
@@ -143,11 +160,9 @@ def finetune_joint(joint: JointParams, model_params: ModelParams, *, inputs: Joi
     if "kgqa" in tasks:
         ids, mask = entity_names(kg, tokenizer, joint.kgqa.name_tokens)
         model.heads["kgqa"].set_entities(ids, mask)
-        make = lambda split, **kw: KgqaDataset(inputs.kgqa / f"{split}.parquet", kg, tokenizer,  # noqa: E731
-                                               joint.kgqa.max_length, joint.kgqa.candidates, **kw)
-        ds = make("train", answerable_only=True)
+        ds = _kgqa_split("train", inputs, kg, tokenizer, joint, answerable_only=True)
         train_sets["kgqa"] = (ds, KgqaCollator(ds.pad_token_id))
-        dev.kgqa, test.kgqa = make("dev"), make("test")
+        dev.kgqa, test.kgqa = (_kgqa_split(s, inputs, kg, tokenizer, joint) for s in ("dev", "test"))
         files += [inputs.kgqa / "train.parquet", inputs.kg / "entities.parquet"]
     if joint.init == "pretrained":
         files.append(inputs.pretrained / "model.safetensors")
@@ -184,21 +199,21 @@ def finetune_joint(joint: JointParams, model_params: ModelParams, *, inputs: Joi
 
 def _metrics(joint: JointParams, tested, result, counts, schedule: MixedSteps, test: Split, train_sets,
              single: dict[str, dict[str, float]]) -> dict[str, Any]:
-    r4 = lambda v: round(float(v), 4)  # noqa: E731
     ours: dict[str, dict[str, float]] = {}
     if "medqa" in tested:
-        ours["medqa"] = {"test_accuracy": r4(tested["medqa"]["accuracy"])}
+        ours["medqa"] = {"test_accuracy": _r4(tested["medqa"]["accuracy"])}
     if "hotpotqa" in tested:
-        ours["hotpotqa"] = {k: r4(tested["hotpotqa"][k]) for k in ("exact_match", "f1")}
+        ours["hotpotqa"] = {k: _r4(tested["hotpotqa"][k]) for k in ("exact_match", "f1")}
     if "kgqa" in tested:
-        ours["kgqa"] = {"hits@1": r4(tested["kgqa"]["hits@1"])}
+        ours["kgqa"] = {"hits@1": _r4(tested["kgqa"]["hits@1"])}
     baselines: dict[str, dict[str, float]] = {}
     if test.hotpotqa is not None:
-        baselines["hotpotqa"] = {f"first_entity_{k}": r4(v) for k, v in first_entity_scores(test.hotpotqa.rows).items()}
+        first = first_entity_scores(test.hotpotqa.rows)
+        baselines["hotpotqa"] = {f"first_entity_{k}": _r4(v) for k, v in first.items()}
     if test.kgqa is not None:
-        baselines["kgqa"] = {"random_candidate_hits@1": r4(test.kgqa.random_candidate_hits()),
+        baselines["kgqa"] = {"random_candidate_hits@1": _r4(test.kgqa.random_candidate_hits()),
                              "mean_candidates": round(test.kgqa.mean_candidates(), 2)}
-    dev = {k: r4(v) for k, v in result.best_metrics.items()}
+    dev = {k: _r4(v) for k, v in result.best_metrics.items()}
     training = {"adapters": int(joint.adapters.enabled), **counts,
                 "trainable_share": round(counts["trainable_parameters"] / counts["parameters"], 6),
                 "steps": result.global_step, "best_step": result.best_step,
