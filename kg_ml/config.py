@@ -18,6 +18,7 @@ from kg_ml.graphs.config import GraphsParams
 from kg_ml.grounding.config import GroundingParams
 from kg_ml.kard.config import KardParams
 from kg_ml.models.params import KgLmParams
+from kg_ml.multitask.config import JointParams
 from kg_ml.qa.config import TextKgParams
 from kg_ml.report.config import ReportParams
 from kg_ml.retrieval.config import RetrievalParams
@@ -103,6 +104,7 @@ class Params(_Strict):
     kard: KardParams
     kg_lm: KgLmParams
     text_kg: TextKgParams
+    joint: JointParams
 
     @model_validator(mode="after")
     def _known_sources(self) -> "Params":

@@ -1,9 +1,8 @@
-"""Joint multitask finetuning pieces: per-step task mixing (`mixing`) and VLM-style residual
-adapters with learned task embeddings over a frozen encoder, plus merging single-task adapters
-into one model (`adapters`).
-
-The `finetune@joint` stage that wires these to the MedQA / HotpotQA / KGQA heads is not built
-yet (see README, "Joint multitask finetuning"): this package is the tested library it will use.
+"""Joint multitask finetuning: per-step task mixing (`mixing`), VLM-style residual adapters with
+learned task embeddings over a frozen encoder and the merge of single-task adapters (`adapters`),
+and the finetune_joint stage's work: one KG-LM encoder with MedQA / HotpotQA / KGQA heads
+(`model`, `kgqa`), the mixed schedule through the shared loop (`steps`), per-task evaluation
+(`evaluate`), the run and its metrics (`run`), the ``joint:`` params (`config`).
 """
 
 from kg_ml.multitask.adapters import (
