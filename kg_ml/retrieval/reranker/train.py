@@ -32,6 +32,7 @@ from kg_ml.retrieval.reranker.losses import reranker_loss
 from kg_ml.retrieval.reranker.model import LateInteractionReranker
 from kg_ml.retrieval.reranker.states import TokenStates
 from kg_ml.training import train
+from kg_ml.training.rng import seed_all
 from kg_ml.training.step import autocast_for
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def train_reranker(*, bm25_dir: Path, passages: Path, questions: Path, rationale
              len(examples), int(fit.sum()), len(val_examples))
 
     device = pick_device(params.train.device)
+    seed_all(params.train.seed)  # the projections start at random: same seed, same model
     model = LateInteractionReranker.from_encoder(
         params.encoder, offline=offline, dim=params.dim, trainable_layers=params.trainable_layers,
         query_max_length=params.query_max_length, doc_max_length=params.doc_max_length).to(device)
