@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from kg_ml.kard.answers import LETTERS, format_answer
+
+# Sentence ends: punctuation, space, then a capital or "(" (so "i.e. x" and "2.5 mg" stay whole).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+_LETTER = re.compile(r"\(\s*[A-J]\s*\)")
 
 
 def student_input(question: str, options: Sequence[str], passages: Sequence[str] | None, *, rationale: bool) -> str:
@@ -25,4 +30,16 @@ def student_target(rationale: str | None, label: int, options: Sequence[str]) ->
     garbled (`kg_ml.kard.answers.extract_answer` falls back to option texts).
     """
     answer = format_answer(label, options)
-    return answer if rationale is None else f"{rationale.strip()} Answer: {answer}"
+    if rationale is None:
+        return answer
+    return f"{rationale.strip()} Answer: {answer}".lstrip()
+
+
+def strip_conclusion(rationale: str) -> str:
+    """``rationale`` without its closing sentence when that sentence names an option letter (the
+    target's ``Answer: (X) <option>`` restates it); a rationale that is only a conclusion becomes
+    empty."""
+    sentences = _SENTENCE_END.split(rationale.strip())
+    if _LETTER.search(sentences[-1]):
+        sentences.pop()
+    return " ".join(sentences)
