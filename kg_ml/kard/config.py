@@ -45,8 +45,8 @@ class Inference(_Strict):
     ``greedy`` decoding or ``self_consistency`` (``num_samples`` at ``temperature``, majority vote).
 
     answer: how a generation becomes an option. ``score``: the student's log-likelihood of each
-    option's ``Answer: (X) <option>`` continuation after its own rationale (answer-only students:
-    of ``(X) <option>`` alone, so they need no generation); always answers. ``extract``: the letter
+    option's ``Answer: <option> (X)`` continuation after its own rationale (answer-only students:
+    of ``<option> (X)`` alone, so they need no generation); always answers. ``extract``: the letter
     or option text the generated text names (`kg_ml.kard.answers.extract_answer`), or none.
     """
 
@@ -68,7 +68,7 @@ class KardParams(Profiled):
     conclude with the gold answer; rationales_per_question: at most this many kept rationales per
     question, by rationale id (null = all); strip_conclusion: drop a rationale's closing sentence
     when it names an option letter ("Therefore, the answer is (C) ..."), since the target's
-    ``Answer: (C) <option>`` follows anyway (shorter targets); max_*_length: token limits
+    ``Answer: <option> (C)`` follows anyway (shorter targets); max_*_length: token limits
     (over-long inputs lose knowledge tokens, not the final marker); cpu_threads: torch threads on
     CPU (1: fastest for the sample's tiny student on a shared machine; 0: torch's default).
     """

@@ -66,7 +66,7 @@ def option_scores(model, tokenizer, inputs: Sequence[list[int]], texts: Sequence
                   questions: Sequence[Question], batch_size: int) -> list[list[np.ndarray]]:
     """Per question and generation, the student's log-likelihood of each option's target
     (`student_target`: ``<rationale> Answer: (X) <option>``) after the generation's own rationale;
-    ``texts`` None scores the answer-only target ``(X) <option>`` once. The rationale tokens are
+    ``texts`` None scores the answer-only target ``<option> (X)`` once. The rationale tokens are
     shared by the options, so the scores differ only by the answer's likelihood."""
     rows, cands, owner = [], [], []
     for qi, (ids, q) in enumerate(zip(inputs, questions)):

@@ -24,10 +24,8 @@ def student_input(question: str, options: Sequence[str], passages: Sequence[str]
 
 
 def student_target(rationale: str | None, label: int, options: Sequence[str]) -> str:
-    """``<rationale> Answer: (C) <option>``, or just ``(C) <option>`` for plain finetuning.
-
-    The option text follows the letter so the answer can be read back even when the letter is
-    garbled (`kg_ml.kard.answers.extract_answer` falls back to option texts).
+    """``<rationale> Answer: <option> (C)``, or just ``<option> (C)`` for plain finetuning; an empty
+    rationale leaves ``Answer: <option> (C)`` (`format_answer` says why the text comes first).
     """
     answer = format_answer(label, options)
     if rationale is None:
@@ -37,7 +35,7 @@ def student_target(rationale: str | None, label: int, options: Sequence[str]) ->
 
 def strip_conclusion(rationale: str) -> str:
     """``rationale`` without its closing sentence when that sentence names an option letter (the
-    target's ``Answer: (X) <option>`` restates it); a rationale that is only a conclusion becomes
+    target's ``Answer: <option> (X)`` restates it); a rationale that is only a conclusion becomes
     empty."""
     sentences = _SENTENCE_END.split(rationale.strip())
     if _LETTER.search(sentences[-1]):
