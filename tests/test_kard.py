@@ -59,7 +59,7 @@ def test_prompts():
     ("X points to M. Suloetam treats M. Therefore, the answer is (C) suloetam.", "X points to M. Suloetam treats M."),
     ("Based on the information given, the best choice is (C) suloetam.", ""),
     ("The dose is 2.5 mg. Thus (B), i.e. teriprazole.", "The dose is 2.5 mg."),
-    ("M is treated with suloetam. So the answer is suloetam.", "M is treated with suloetam. So the answer is suloetam."),
+    ("M is treated with suloetam. So it is suloetam.", "M is treated with suloetam. So it is suloetam."),  # no letter
     ("(A) is unlikely. M is treated with suloetam.", "(A) is unlikely. M is treated with suloetam."),
 ])
 def test_strip_conclusion(text, expected):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kg_ml.kard.config import KardParams
 from kg_ml.kard.data import read_passages, read_questions, read_rationales, read_retrieved, training_examples
+from kg_ml.kard.prompts import student_input
 from kg_ml.kard.student import build_student, cpu_threads, encode_inputs, encode_targets
 from kg_ml.kgt5.data import PairDataset, Seq2SeqCollate, seq2seq_loss
 from kg_ml.training import train
@@ -28,7 +29,10 @@ class DistillInputs:
 def tokenizer_texts(inputs: DistillInputs) -> list[str]:
     """What a from-scratch tokenizer learns from: the same for every variant, so all students share
     one vocabulary."""
-    texts = [" ".join([q.question, *q.options]) for q in read_questions(inputs.questions)]
+    # Questions as the students see them (markers and option letters included), so "Knowledge:"
+    # and "Explanation:" are single tokens instead of byte pieces in every input.
+    texts = [student_input(q.question, q.options, [""], rationale=r) for q in read_questions(inputs.questions)
+             for r in (True, False)]
     texts += [t for group in read_rationales(inputs.rationales, "train").values() for _, t in group]
     texts += list(read_passages(inputs.passages).values())
     return texts
