@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -12,7 +13,8 @@ from kg_ml.errors import InputError
 from kg_ml.kard.answers import extract_answer, majority_vote
 from kg_ml.kard.config import KardParams, Variant
 from kg_ml.kard.data import Question, training_examples
-from kg_ml.kard.prompts import student_input, student_target
+from kg_ml.kard.infer import predict_by_score, rationale_of
+from kg_ml.kard.prompts import strip_conclusion, student_input, student_target
 
 OPTIONS = ["risavir", "teriprazole", "suloetam", "kalemab"]
 
@@ -20,6 +22,7 @@ OPTIONS = ["risavir", "teriprazole", "suloetam", "kalemab"]
 @pytest.mark.parametrize("text, expected", [
     ("Suloetam treats it. Therefore, the answer is (C) suloetam.", 2),
     ("... Answer: (B) teriprazole", 1),
+    ("... Answer: teriprazole (B)", 1),                               # the student's own format
     ("(A) is unlikely because ... so the answer is (D).", 3),       # the conclusion, not the first letter
     ("the answer is b", 1),
     ("Answer:(c)", 2),
@@ -47,8 +50,28 @@ def test_prompts():
     src = student_input("Which drug?", OPTIONS[:2], ["P one.", "P two."], rationale=True)
     assert src == "Question: Which drug? Options: (A) risavir (B) teriprazole Knowledge: P one. P two. Explanation:"
     assert student_input("Q?", OPTIONS[:2], None, rationale=False).endswith("(B) teriprazole Answer:")
-    assert student_target("Because. ", 2, OPTIONS) == "Because. Answer: (C) suloetam"
-    assert student_target(None, 0, OPTIONS) == "(A) risavir"
+    assert student_target("Because. ", 2, OPTIONS) == "Because. Answer: suloetam (C)"
+    assert student_target("", 2, OPTIONS) == "Answer: suloetam (C)"
+    assert student_target(None, 0, OPTIONS) == "risavir (A)"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("X points to M. Suloetam treats M. Therefore, the answer is (C) suloetam.", "X points to M. Suloetam treats M."),
+    ("Based on the information given, the best choice is (C) suloetam.", ""),
+    ("The dose is 2.5 mg. Thus (B), i.e. teriprazole.", "The dose is 2.5 mg."),
+    ("M is treated with suloetam. So it is suloetam.", "M is treated with suloetam. So it is suloetam."),  # no letter
+    ("(A) is unlikely. M is treated with suloetam.", "(A) is unlikely. M is treated with suloetam."),
+])
+def test_strip_conclusion(text, expected):
+    assert strip_conclusion(text) == expected
+
+
+def test_rationale_of_and_vote_by_score():
+    assert rationale_of("M fits. Answer: suloetam (C)") == "M fits. "
+    assert rationale_of("M fits, no answer yet") == "M fits, no answer yet"
+    scores = [[np.array([-3.0, -1.0, -2.0, -9.0])],                                   # greedy: argmax
+              [np.array([-1.0, -2, -3, -4]), np.array([-5.0, -1, -3, -4]), np.array([-5.0, -1, -3, -4])]]
+    assert predict_by_score(scores) == [1, 1]
 
 
 def _question():
@@ -68,7 +91,12 @@ def test_verification_filter_and_variants():
                                   retrieved_path=Path("r.parquet"))
     assert [e.rationale_id for e in ex] == [0, 2] and stats["rationales_rejected"] == 1
     assert "Knowledge: M presents with X. Suloetam treats M. Explanation:" in ex[0].source
-    assert ex[0].target.endswith("Answer: (C) suloetam")
+    assert ex[0].target.endswith("Answer: suloetam (C)")
+    assert ex[0].target.count("Therefore") == 1
+    ex, _ = training_examples([_question()], RATIONALES, RETRIEVED, PASSAGES, kard, verify=True,
+                              retrieved_path=Path("r.parquet"), strip=True)
+    assert [e.target for e in ex] == ["X points to M. Suloetam treats M. Answer: suloetam (C)",
+                                      "It is suloetam. Answer: suloetam (C)"]
     ex, _ = training_examples([_question()], RATIONALES, RETRIEVED, PASSAGES, kard, verify=False,
                               retrieved_path=Path("r.parquet"), per_question=2)
     assert [e.rationale_id for e in ex] == [0, 1]
@@ -77,7 +105,7 @@ def test_verification_filter_and_variants():
     assert all("Knowledge:" not in e.source for e in ex)
     ex, _ = training_examples([_question()], {}, {}, {}, Variant(knowledge=False, rationale=False), verify=True,
                               retrieved_path=Path("r.parquet"))
-    assert [(e.rationale_id, e.target) for e in ex] == [(-1, "(C) suloetam")]
+    assert [(e.rationale_id, e.target) for e in ex] == [(-1, "suloetam (C)")]
     with pytest.raises(InputError, match=r"r\.parquet: field 'question_id': no passages retrieved for rationale 0"):
         training_examples([_question()], RATIONALES, {}, PASSAGES, kard, verify=True, retrieved_path=Path("r.parquet"))
 
@@ -113,7 +141,8 @@ def test_tiny_distill_and_evaluate_are_deterministic(tmp_path):
         "student": {"tokenizer": {"vocab_size": 400, "min_frequency": 1},
                     "size": {"d_model": 16, "d_ff": 32, "d_kv": 8, "num_heads": 2, "num_layers": 1,
                              "num_decoder_layers": 1, "dropout_rate": 0.0}},
-        "variants": {"kard": {"knowledge": True, "rationale": True}},
+        "variants": {"kard": {"knowledge": True, "rationale": True},
+                     "answer_only": {"knowledge": False, "rationale": False}},
         "train": {"epochs": 2, "batch_size": 2, "lr": 1e-3, "device": "cpu"},
         "inference": {"max_new_tokens": 8, "splits": ["test"]},
     })
@@ -136,3 +165,45 @@ def test_tiny_distill_and_evaluate_are_deterministic(tmp_path):
     assert set(metrics["kard"]) == {"test_accuracy", "test_answered"}
     assert table.num_rows == 2 and table.column("passage_ids").to_pylist() == [["p2"], ["p2"]]
     assert len(table.column("generations")[0].as_py()) == 1
+    assert metrics["kard"]["test_answered"] == 1.0 and len(table.column("option_scores")[0].as_py()) == 4
+
+    # An answer-only student is scored without generating anything.
+    distill("answer_only", params, inputs, out_dir=tmp_path / "ao", checkpoint_dir=None, log_dir=None)
+    metrics, table = evaluate_kard(params, {"answer_only": tmp_path / "ao"}, tmp_path, tmp_path / "passages.parquet",
+                                   retrieve)
+    assert metrics["answer_only"]["test_answered"] == 1.0
+    assert table.column("generations").to_pylist() == [[], []]
+    assert table.column("passage_ids").to_pylist() == [[], []]
+
+
+def test_option_scores_are_the_targets_log_likelihood(tmp_path):
+    """Each option's score is the student's teacher-forced log-likelihood of its whole target
+    (the generated rationale, then ``Answer: <option> (X)``), so argmax picks the option the
+    student itself finds most likely after its rationale."""
+    import torch
+
+    from kg_ml.kard.config import Student
+    from kg_ml.kard.infer import option_scores
+    from kg_ml.kard.student import build_student
+
+    torch.manual_seed(0)
+    student = Student.model_validate({"tokenizer": {"vocab_size": 300, "min_frequency": 1},
+                                      "size": {"d_model": 16, "d_ff": 32, "d_kv": 8, "num_heads": 2, "num_layers": 1,
+                                               "num_decoder_layers": 1, "dropout_rate": 0.0}})
+    model, tok = build_student(student, ["Which drug? Suloetam treats M. Answer: " + " ".join(OPTIONS)] * 4)
+    model.eval()
+    q = _question()
+    ids = tok(["Question: Which drug? Explanation:"]).input_ids
+    gen = "Suloetam treats M. Answer: kalemab (D)"  # the student's own (wrong) answer is discarded
+    [[scores]] = option_scores(model, tok, ids, [[gen]], [q], batch_size=4)
+    assert scores.shape == (4,)
+    for i in range(4):
+        labels = torch.tensor(tok([student_target("Suloetam treats M. ", i, OPTIONS)]).input_ids)
+        with torch.no_grad():
+            loss = model(input_ids=torch.tensor(ids), labels=labels).loss
+        assert scores[i] == pytest.approx(-loss.item() * labels.shape[1], rel=1e-4)
+    [[answer_only]] = option_scores(model, tok, ids, None, [q], batch_size=4)
+    labels = torch.tensor(tok([student_target(None, 2, OPTIONS)]).input_ids)
+    with torch.no_grad():
+        assert answer_only[2] == pytest.approx(-model(input_ids=torch.tensor(ids), labels=labels).loss.item()
+                                               * labels.shape[1], rel=1e-4)

@@ -53,5 +53,7 @@ def majority_vote(predictions: Sequence[int | None]) -> int | None:
 
 
 def format_answer(label: int, options: Sequence[str]) -> str:
-    """The answer as the student writes it: ``(C) suloetam``."""
-    return f"({LETTERS[label]}) {options[label]}"
+    """The answer as the student writes it: ``suloetam (C)``. The option text comes first because a
+    small student copies it from its own rationale far sooner than it learns which letter the
+    options list gives it; scoring ``Answer: <option>`` is then not conditioned on a guessed letter."""
+    return f"{options[label]} ({LETTERS[label]})"

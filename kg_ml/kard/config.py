@@ -42,10 +42,17 @@ class Student(_Strict):
 
 class Inference(_Strict):
     """evaluate@kard: passages retrieved with the question + options (``bm25`` or ``reranked``);
-    ``greedy`` decoding or ``self_consistency`` (``num_samples`` at ``temperature``, majority vote)."""
+    ``greedy`` decoding or ``self_consistency`` (``num_samples`` at ``temperature``, majority vote).
+
+    answer: how a generation becomes an option. ``score``: the student's log-likelihood of each
+    option's ``Answer: <option> (X)`` continuation after its own rationale (answer-only students:
+    of ``<option> (X)`` alone, so they need no generation); always answers. ``extract``: the letter
+    or option text the generated text names (`kg_ml.kard.answers.extract_answer`), or none.
+    """
 
     retriever: Literal["bm25", "reranked"] = "bm25"
     decoding: Literal["greedy", "self_consistency"] = "greedy"
+    answer: Literal["score", "extract"] = "score"
     num_samples: int = Field(5, ge=1)
     temperature: float = Field(0.7, gt=0)
     max_new_tokens: int = Field(160, ge=1)
@@ -59,13 +66,18 @@ class KardParams(Profiled):
 
     passages: knowledge passages per input (KARD's k); verify: keep only teacher rationales that
     conclude with the gold answer; rationales_per_question: at most this many kept rationales per
-    question, by rationale id (null = all; the sample profile's CPU budget); max_*_length: token
-    limits (over-long inputs lose knowledge tokens, not the final marker).
+    question, by rationale id (null = all); strip_conclusion: drop a rationale's closing sentence
+    when it names an option letter ("Therefore, the answer is (C) ..."), since the target's
+    ``Answer: <option> (C)`` follows anyway (shorter targets); max_*_length: token limits
+    (over-long inputs lose knowledge tokens, not the final marker); cpu_threads: torch threads on
+    CPU (1: fastest for the sample's tiny student on a shared machine; 0: torch's default).
     """
 
     passages: int = Field(3, ge=1)
     verify: bool = True
     rationales_per_question: int | None = Field(None, ge=1)
+    strip_conclusion: bool = False
+    cpu_threads: int = Field(1, ge=0)
     max_input_length: int = Field(512, ge=8)
     max_target_length: int = Field(192, ge=4)
     student: Student = Student()

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from kg_ml.errors import InputError
 from kg_ml.kard.answers import extract_answer
 from kg_ml.kard.config import Variant
-from kg_ml.kard.prompts import student_input, student_target
+from kg_ml.kard.prompts import strip_conclusion, student_input, student_target
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +82,14 @@ class Example:
 
 def training_examples(questions: list[Question], rationales: dict[str, list[tuple[int, str]]],
                       retrieved: dict[tuple[str, int], list[str]], passages: dict[str, str], variant: Variant,
-                      *, verify: bool, retrieved_path: Path, per_question: int | None = None) -> tuple[list[Example], dict[str, int]]:
+                      *, verify: bool, retrieved_path: Path, per_question: int | None = None,
+                      strip: bool = False) -> tuple[list[Example], dict[str, int]]:
     """The variant's examples in question order, and counts for the metrics.
 
     With ``verify`` (KARD's filter) a rationale is kept only if its own conclusion is the gold
     answer; a question left without rationales is dropped, and at most ``per_question`` of the kept
-    ones are used. Plain finetuning needs no rationale.
+    ones are used. With ``strip`` the target keeps the rationale without its closing answer sentence
+    (`strip_conclusion`; verification reads that sentence first). Plain finetuning needs no rationale.
     """
     examples: list[Example] = []
     stats = {"questions": len(questions), "rationales": 0, "rationales_rejected": 0, "questions_without_rationale": 0}
@@ -114,7 +116,7 @@ def training_examples(questions: list[Question], rationales: dict[str, list[tupl
                                      field="question_id")
                 knowledge = [passages[p] for p in ids]
             examples.append(Example(q.id, rid, student_input(q.question, q.options, knowledge, rationale=True),
-                                    student_target(text, q.label, q.options)))
+                                    student_target(strip_conclusion(text) if strip else text, q.label, q.options)))
             stats["rationales"] += 1
     stats["examples"] = len(examples)
     log.info("student examples: %s", stats)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from kg_ml.kard.config import KardParams
 from kg_ml.kard.data import read_passages, read_questions, read_rationales, read_retrieved, training_examples
-from kg_ml.kard.student import build_student, encode_inputs, encode_targets
+from kg_ml.kard.prompts import student_input
+from kg_ml.kard.student import build_student, cpu_threads, encode_inputs, encode_targets
 from kg_ml.kgt5.data import PairDataset, Seq2SeqCollate, seq2seq_loss
 from kg_ml.training import train
 from kg_ml.training.rng import seed_all
@@ -28,7 +29,10 @@ class DistillInputs:
 def tokenizer_texts(inputs: DistillInputs) -> list[str]:
     """What a from-scratch tokenizer learns from: the same for every variant, so all students share
     one vocabulary."""
-    texts = [" ".join([q.question, *q.options]) for q in read_questions(inputs.questions)]
+    # Questions as the students see them (markers and option letters included), so "Knowledge:"
+    # and "Explanation:" are single tokens instead of byte pieces in every input.
+    texts = [student_input(q.question, q.options, [""], rationale=r) for q in read_questions(inputs.questions)
+             for r in (True, False)]
     texts += [t for group in read_rationales(inputs.rationales, "train").values() for _, t in group]
     texts += list(read_passages(inputs.passages).values())
     return texts
@@ -37,6 +41,12 @@ def tokenizer_texts(inputs: DistillInputs) -> list[str]:
 def distill(variant_name: str, params: KardParams, inputs: DistillInputs, *, out_dir: Path,
             checkpoint_dir: Path | None, log_dir: Path | None) -> dict:
     """Train the student of ``params.variants[variant_name]`` into ``out_dir``; returns metrics."""
+    with cpu_threads(params.cpu_threads):
+        return _distill(variant_name, params, inputs, out_dir=out_dir, checkpoint_dir=checkpoint_dir, log_dir=log_dir)
+
+
+def _distill(variant_name: str, params: KardParams, inputs: DistillInputs, *, out_dir: Path,
+             checkpoint_dir: Path | None, log_dir: Path | None) -> dict:
     variant = params.variants[variant_name]
     questions = read_questions(inputs.questions)
     rationales = read_rationales(inputs.rationales, "train") if variant.rationale else {}
@@ -44,7 +54,8 @@ def distill(variant_name: str, params: KardParams, inputs: DistillInputs, *, out
     passages = read_passages(inputs.passages) if variant.knowledge else {}
     examples, stats = training_examples(questions, rationales, retrieved, passages, variant,
                                         verify=params.verify, retrieved_path=inputs.retrieved,
-                                        per_question=params.rationales_per_question)
+                                        per_question=params.rationales_per_question,
+                                        strip=params.strip_conclusion)
 
     seed_all(params.train.seed)  # the from-scratch weights depend on it
     model, tokenizer = build_student(params.student, tokenizer_texts(inputs))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from kg_ml.kard.answers import LETTERS, format_answer
+
+# Sentence ends: punctuation, space, then a capital or "(" (so "i.e. x" and "2.5 mg" stay whole).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+_LETTER = re.compile(r"\(\s*[A-J]\s*\)")
 
 
 def student_input(question: str, options: Sequence[str], passages: Sequence[str] | None, *, rationale: bool) -> str:
@@ -19,10 +24,20 @@ def student_input(question: str, options: Sequence[str], passages: Sequence[str]
 
 
 def student_target(rationale: str | None, label: int, options: Sequence[str]) -> str:
-    """``<rationale> Answer: (C) <option>``, or just ``(C) <option>`` for plain finetuning.
-
-    The option text follows the letter so the answer can be read back even when the letter is
-    garbled (`kg_ml.kard.answers.extract_answer` falls back to option texts).
+    """``<rationale> Answer: <option> (C)``, or just ``<option> (C)`` for plain finetuning; an empty
+    rationale leaves ``Answer: <option> (C)`` (`format_answer` says why the text comes first).
     """
     answer = format_answer(label, options)
-    return answer if rationale is None else f"{rationale.strip()} Answer: {answer}"
+    if rationale is None:
+        return answer
+    return f"{rationale.strip()} Answer: {answer}".lstrip()
+
+
+def strip_conclusion(rationale: str) -> str:
+    """``rationale`` without its closing sentence when that sentence names an option letter (the
+    target's ``Answer: <option> (X)`` restates it); a rationale that is only a conclusion becomes
+    empty."""
+    sentences = _SENTENCE_END.split(rationale.strip())
+    if _LETTER.search(sentences[-1]):
+        sentences.pop()
+    return " ".join(sentences)
