@@ -9,10 +9,11 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("name", ["prepare"])
-def test_benchmark_quick(name, repo_root, tmp_path) -> None:
-    res = subprocess.run([sys.executable, f"bench/{name}.py", "--quick", "--workdir", str(tmp_path)],
-                         cwd=repo_root, capture_output=True, text=True, timeout=300)
+@pytest.mark.parametrize("name, scratch", [("prepare", True), ("grounding", True), ("retrieval", False)])
+def test_benchmark_quick(name, scratch, repo_root, tmp_path) -> None:
+    workdir = ["--workdir", str(tmp_path)] if scratch else []  # retrieval keeps everything in memory
+    res = subprocess.run([sys.executable, f"bench/{name}.py", "--quick", *workdir],
+                         cwd=repo_root, capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     result = json.loads(res.stdout.strip().splitlines()[-1])
     assert result["ok"] is True, result
