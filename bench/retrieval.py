@@ -19,7 +19,8 @@
    recall@10 of the ANN top-10 against the exact top-10, queries/s, build time.
 Each phase runs in a fresh child process, whose peak RSS (ru_maxrss) is reported. The last stdout
 line is one JSON object; "ok" is true when BM25 is >= 100x rank-bm25 in queries/s with >= 99 %
-top-10 agreement and the ANN index has recall@10 >= 0.95 at >= 10x the exact queries/s.
+top-10 agreement and the ANN index has recall@10 >= 0.95 at >= 10x the exact queries/s (with
+--quick only the agreement and recall are checked: the speed targets are defined at full size).
 """
 
 from __future__ import annotations
@@ -220,7 +221,10 @@ def main() -> int:
     nlist = a.nlist or (1024 if a.quick else 4096)
     nprobe = a.nprobe or (16 if a.quick else 64)
     ref_queries = min(a.ref_queries, queries)
-    result: dict = {"quick": a.quick}
+    # Speed targets are defined at full size; --quick (CI, often a loaded machine) checks agreement
+    # and recall only, and says so.
+    speed_checked = not a.quick
+    result: dict = {"quick": a.quick, "speed_targets_checked": speed_checked}
     ok = True
     if "bm25" not in a.skip:
         print(f"bm25: {docs:,} passages, {queries:,} queries (bm25s robertson vs rank_bm25.BM25Okapi, "
@@ -239,7 +243,7 @@ def main() -> int:
         result["bm25_index_speedup"] = round(ours["index_docs_per_s"] / ref["index_docs_per_s"], 1)
         result["bm25_top10_agreement"] = round(agreement, 4)
         print(f"  speedup {speedup:.0f}x queries/s, top-10 agreement {agreement:.1%}", flush=True)
-        ok &= speedup >= 100 and agreement >= 0.99
+        ok &= agreement >= 0.99 and (speedup >= 100 or not speed_checked)
     if "dense" not in a.skip:
         print(f"dense: {vectors:,} x 384 clustered vectors, {queries:,} queries, exact vs {a.ann}", flush=True)
         dense = _in_child(bench_dense, vectors, queries, a.noise, a.ann, nlist, nprobe, a.hnsw_m, a.ef_search)
@@ -247,7 +251,7 @@ def main() -> int:
               f"({dense['ann_speedup']}x), recall@10 {dense['ann_recall@10']}, build {dense['ann_build_s']} s, "
               f"peak RSS {dense['peak_rss_mb']} MB", flush=True)
         result["dense"] = dense
-        ok &= dense["ann_recall@10"] >= 0.95 and dense["ann_speedup"] >= 10
+        ok &= dense["ann_recall@10"] >= 0.95 and (dense["ann_speedup"] >= 10 or not speed_checked)
     result["ok"] = bool(ok)
     print(json.dumps(result, sort_keys=True))
     return 0
