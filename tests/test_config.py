@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,13 @@ def test_prepare_cli_converts_a_single_file_and_names_it_in_errors(tmp_path, run
     assert res.returncode == 1
     assert res.stderr.strip().splitlines()[-1] == f"error: {good}:2: field 'answer': missing"
     assert not (tmp_path / "bad").exists()
+
+
+def test_params_validation_does_not_import_torch(repo_root) -> None:
+    """Every stage validates params.yaml first; that must not cost the seconds torch, transformers
+    and PyG take to import (the data stages never need them)."""
+    code = ("import sys; from kg_ml.config import load_params; load_params('params.yaml'); "
+            "heavy = sorted(m for m in ('torch', 'transformers', 'torch_geometric') if m in sys.modules); "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -9,25 +9,13 @@ import hashlib
 from collections.abc import Iterable, Mapping
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 from kg_ml.errors import ConfigError
 from kg_ml.models.kg_lm import encoder_layers
+from kg_ml.multitask.adapter_config import AdapterConfig
 
 PREFIX = "task_adapters."  # state-dict prefix of everything `add_adapters` adds
-
-
-class AdapterConfig(BaseModel):
-    """bottleneck: adapter width per task (tasks not listed get ``default_bottleneck``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    bottleneck: dict[str, int] = Field(default_factory=dict)
-    default_bottleneck: int = Field(64, ge=1)
-
-    def size(self, task: str) -> int:
-        return self.bottleneck.get(task, self.default_bottleneck)
 
 
 class ResidualAdapter(nn.Module):

@@ -19,7 +19,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kg_ml.multitask.adapters import AdapterConfig
+from kg_ml.multitask.adapter_config import AdapterConfig
 from kg_ml.multitask.mixing import MixingConfig
 from kg_ml.qa.profiles import Profiled
 from kg_ml.training import TrainConfig

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kg_ml.training.rng import derive_seed
+from kg_ml.training.seeds import derive_seed
 
 
 class MixingConfig(BaseModel):

@@ -34,9 +34,17 @@ the number of torch threads to the caller.
 memory, MFU).
 """
 
-from kg_ml.training.checkpoint import load_weights
-from kg_ml.training.config import TrainConfig, TrainResult, train_config
-from kg_ml.training.distributed import is_main_process
-from kg_ml.training.loop import train
+from importlib import import_module
+
+# Exports load on first use (PEP 562): every stage validates params.yaml through the config
+# models, which import `kg_ml.training.config`, and must not pay for torch to do so.
+_EXPORTS = {"TrainConfig": "config", "TrainResult": "config", "train_config": "config",
+            "is_main_process": "distributed", "load_weights": "checkpoint", "train": "loop"}
 
 __all__ = ["TrainConfig", "TrainResult", "is_main_process", "load_weights", "train", "train_config"]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'kg_ml.training' has no attribute {name!r}")
+    return getattr(import_module(f"kg_ml.training.{_EXPORTS[name]}"), name)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from typing import Any
 
 import numpy as np
 import torch
 
-
-def derive_seed(*parts: int | str) -> int:
-    """A 63-bit seed that is a stable function of ``parts`` (unlike ``hash``, same in every process)."""
-    digest = hashlib.blake2b(",".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+from kg_ml.training.seeds import derive_seed  # noqa: F401  (re-exported)
 
 
 def seed_all(seed: int) -> None:
