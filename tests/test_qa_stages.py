@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from kg_ml.cli import run
@@ -30,8 +32,15 @@ def test_help_and_defaults(name: str, default_model: str, capsys) -> None:
 
 def test_missing_model_is_one_line_error(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.chdir(REPO)
+    # A one-row prepared table of our own: a clean checkout has no data/prepared/ before `dvc repro`.
+    table = tmp_path / "test.parquet"
+    pq.write_table(pa.table({
+        "id": ["q1"], "question": ["Who?"], "context": ["Ann Lee was born in Oslo."],
+        "answers": pa.array([{"text": ["Ann Lee"], "answer_start": [0]}],
+                            pa.struct([("text", pa.list_(pa.string())), ("answer_start", pa.list_(pa.int32()))])),
+        "gold_answers": [["Ann Lee"]]}), table)
     stage = load_stage("evaluate_hotpotqa")
     code = run(stage.main, stage.parser(), ["--model", str(tmp_path / "none"), "--metrics", "-",
-                                            "--predictions", str(tmp_path / "p.parquet")])
+                                            "--table", str(table), "--predictions", str(tmp_path / "p.parquet")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and err == [f"error: {tmp_path / 'none'}: no config.json here (run finetune@hotpotqa first)"]
