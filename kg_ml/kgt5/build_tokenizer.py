@@ -15,7 +15,7 @@ import numpy as np
 from kg_ml.io import atomic_dir
 from kg_ml.kgt5.config import TokenizerParams
 from kg_ml.kgt5.kg import load_kg
-from kg_ml.kgt5.tokenizer import train_tokenizer
+from kg_ml.kgt5.tokenizer import KGT5_TOKENS, train_tokenizer
 from kg_ml.kgt5.verbalize import Verbaliser
 from kg_ml.training.rng import derive_seed
 
@@ -35,7 +35,7 @@ def build_tokenizer(*, prepared: Path, out_dir: Path, params: TokenizerParams) -
              2 * len(triples))
     names, relations = kg.entity_names, kg.relation_names
     texts = (s for h, r, t in triples.tolist() for s in (names[h], relations[r], names[t]))
-    tokenizer = train_tokenizer(texts, params, show_progress=log.isEnabledFor(logging.INFO))
+    tokenizer = train_tokenizer(texts, params, show_progress=log.isEnabledFor(logging.INFO), added=KGT5_TOKENS)
     with atomic_dir(out_dir) as tmp:
         tokenizer.save_pretrained(tmp)
     verb = Verbaliser(tokenizer, kg.entity_names, kg.relation_names, max_input_length=1 << 20,

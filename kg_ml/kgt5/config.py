@@ -70,7 +70,9 @@ class KGT5Params(Profiled):
     """tokenizer, train@kgt5 and evaluate@kgt5.
 
     max_input_length / max_target_length: token limits of the verbalised queries / answers;
-    eval_queries: validation queries (seeded sample, both directions) whose greedy hits@1 selects
+    context_neighbours: KGT5-context, up to this many training-graph edges of the query entity
+    follow the query (0: plain KGT5); saved in the model's config, so evaluate@kgt5 and the KGQA
+    stages build their inputs the same way; eval_queries: validation queries (seeded sample, both directions) whose greedy hits@1 selects
     the checkpoint during training.
     """
 
@@ -78,6 +80,7 @@ class KGT5Params(Profiled):
     model: T5Size = T5Size()
     max_input_length: int = Field(64, ge=4)
     max_target_length: int = Field(32, ge=2)
+    context_neighbours: int = Field(0, ge=0)
     eval_queries: int = Field(1000, ge=1)
     train: TrainConfig = TrainConfig(optimizer="adafactor", lr=1e-3, batch_size=64, epochs=10, weight_decay=0.0,
                                      warmup_ratio=0.01, metric_for_best="hits@1")

@@ -21,6 +21,7 @@ import pyarrow as pa
 from kg_ml.io import atomic_file, write_parquet
 from kg_ml.kgt5.baseline import FrequencyBaseline
 from kg_ml.kgt5.config import GenerationParams, KGQAParams, KGT5Params
+from kg_ml.kgt5.context import model_verbaliser
 from kg_ml.kgt5.generate import greedy, sample, sequence_log_probs
 from kg_ml.kgt5.kg import KnowledgeGraph, load_kg
 from kg_ml.kgt5.kgqa import most_frequent_answers, read_qa, template
@@ -93,8 +94,8 @@ def evaluate_kgt5(*, model_dir: Path, prepared: Path, split: str, params: KGT5Pa
     kg = load_kg(prepared)
     model, tokenizer = load_t5(model_dir)
     model.to(resolve_device(device))
-    verb = Verbaliser(tokenizer, kg.entity_names, kg.relation_names, max_input_length=params.max_input_length,
-                      max_target_length=params.max_target_length)
+    verb = model_verbaliser(model, tokenizer, kg, max_input_length=params.max_input_length,
+                            max_target_length=params.max_target_length)
     q = triple_queries(kg.triples[split])
     inputs = [verb.query(int(d), int(e), int(r)) for d, e, r in zip(q.direction, q.entity, q.relation)]
     index = _canonical_index(verb, kg)
@@ -149,11 +150,11 @@ def evaluate_kgqa(*, model_dir: Path, prepared_qa: Path, prepared_kg: Path, spli
     kg = load_kg(prepared_kg)
     model, tokenizer = load_t5(model_dir)
     model.to(resolve_device(device))
-    verb = Verbaliser(tokenizer, kg.entity_names, kg.relation_names, max_input_length=params.max_input_length,
-                      max_target_length=params.max_target_length)
+    verb = model_verbaliser(model, tokenizer, kg, max_input_length=params.max_input_length,
+                            max_target_length=params.max_target_length)
     train_qa, qa = read_qa(prepared_qa / "train.parquet", kg), read_qa(prepared_qa / f"{split}.parquet", kg)
     index = _canonical_index(verb, kg)
-    texts = greedy(model, tokenizer, [verb.question(x) for x in qa.questions], batch_size=params.eval_batch_size,
+    texts = greedy(model, tokenizer, [verb.question(x, topic) for x, topic in zip(qa.questions, qa.topics)], batch_size=params.eval_batch_size,
                    max_new_tokens=params.max_target_length)
     predicted = [index.get(t, -1) for t in texts]
     hits = np.array([p in set(a) for p, a in zip(predicted, qa.answers)])

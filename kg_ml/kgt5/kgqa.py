@@ -27,12 +27,14 @@ _TOPIC = re.compile(r"\[[^\[\]]*\]")
 
 @dataclass(frozen=True)
 class QASet:
-    """One row per question; ``answers``: resolved entity positions (sorted, possibly empty)."""
+    """One row per question; ``answers``: resolved entity positions (sorted, possibly empty);
+    ``topics``: the topic entity's position, -1 when its name matches no entity or several."""
 
     ids: list[str]
     questions: list[str]
     answers: list[list[int]]
     unresolved: int  # answer names that matched no entity
+    topics: list[int]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -84,14 +86,16 @@ def read_qa(path: str | Path, kg: KnowledgeGraph) -> QASet:
             raise InputError(path, "missing column (expected the prepare@kgqa schema)", field=name)
     cols = table.select(["id", "question", "topic_entity", "answers"]).to_pydict()
     resolver = _Resolver(kg)
-    answers, unresolved = [], 0
+    answers, topics, unresolved = [], [], 0
     for topic, names in zip(cols["topic_entity"], cols["answers"]):
         ids, missing = resolver.resolve(topic, list(names or []))
         answers.append(ids)
         unresolved += missing
+        cands = resolver.candidates(topic)
+        topics.append(cands[0] if len(cands) == 1 else -1)
     if unresolved:
         log.warning("%s: %d answer names match no entity of the KG", path, unresolved)
-    return QASet(cols["id"], cols["question"], answers, unresolved)
+    return QASet(cols["id"], cols["question"], answers, unresolved, topics)
 
 
 def most_frequent_answers(train: QASet) -> dict[str, int]:

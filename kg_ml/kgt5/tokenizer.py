@@ -1,6 +1,6 @@
 """A KGT5 tokenizer trained on the verbalised KG with the ``tokenizers`` library: BPE (KGT5's
 choice) or Unigram over Metaspace pieces, with byte fallback (no string is unknown), the query
-prefixes and the `` | `` separator as single tokens, ``</s>`` appended, saved as a Hugging Face
+prefixes and the `` | `` separator (and for KGT5 the edge marks of KGT5-context) as single tokens, ``</s>`` appended, saved as a Hugging Face
 fast tokenizer directory (`AutoTokenizer.from_pretrained` loads it).
 
 ``split_by_whitespace`` (SentencePiece's option, on in KGT5) splits pieces at spaces; off, merges
@@ -11,16 +11,17 @@ the prefixes and the separator are added tokens, a whole query tokenises exactly
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
 
 from kg_ml.kgt5.config import TokenizerParams
-from kg_ml.kgt5.verbalize import PREFIXES, SEPARATOR_TOKEN
+from kg_ml.kgt5.verbalize import IN_EDGE, OUT_EDGE, PREFIXES, SEPARATOR_TOKEN
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"  # ids 0, 1, 2 as in T5
 BYTES = [f"<0x{b:02X}>" for b in range(256)]
+KGT5_TOKENS = (*PREFIXES, SEPARATOR_TOKEN, OUT_EDGE, IN_EDGE)  # added tokens of KGT5's tokenizer
 
 
 def _with_byte_fallback(tok: Tokenizer) -> Tokenizer:
@@ -40,10 +41,11 @@ def _with_byte_fallback(tok: Tokenizer) -> Tokenizer:
     return Tokenizer.from_str(json.dumps(data))
 
 
-def train_tokenizer(texts: Iterable[str], params: TokenizerParams, *, show_progress: bool = False) -> PreTrainedTokenizerFast:
-    """Train on ``texts``; the vocabulary has ``params.vocab_size`` entries including bytes and specials."""
+def train_tokenizer(texts: Iterable[str], params: TokenizerParams, *, show_progress: bool = False,
+                    added: Sequence[str] = (*PREFIXES, SEPARATOR_TOKEN)) -> PreTrainedTokenizerFast:
+    """Train on ``texts``; the vocabulary has ``params.vocab_size`` entries including bytes, specials
+    and the ``added`` tokens (KGT5's stage adds `KGT5_TOKENS`, the edge marks of KGT5-context too)."""
     specials = [PAD, EOS, UNK]
-    added = [*PREFIXES, SEPARATOR_TOKEN]
     size = params.vocab_size - len(BYTES) - len(added)
     if params.kind == "bpe":
         tok = Tokenizer(models.BPE(unk_token=UNK, fuse_unk=True))

@@ -12,6 +12,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from kg_ml.kgt5.config import KGQAParams, KGT5Params
+from kg_ml.kgt5.context import Neighbourhood, model_verbaliser
 from kg_ml.kgt5.data import PairDataset, Seq2SeqCollate, TripleDataset, seq2seq_loss
 from kg_ml.kgt5.generate import greedy, sequence_log_probs
 from kg_ml.kgt5.kg import load_kg
@@ -62,10 +63,12 @@ def train_kgt5(*, prepared: Path, tokenizer_dir: Path, out_dir: Path, params: KG
     """Train T5 from scratch on both queries of every training triple; save to ``out_dir``."""
     kg = load_kg(prepared, splits=("train", "valid"))
     tokenizer = load_tokenizer(tokenizer_dir)
+    hood = Neighbourhood.build(kg.triples["train"], kg.num_entities) if params.context_neighbours else None
     verb = Verbaliser(tokenizer, kg.entity_names, kg.relation_names, max_input_length=params.max_input_length,
-                      max_target_length=params.max_target_length)
+                      max_target_length=params.max_target_length, neighbourhood=hood,
+                      max_neighbours=params.context_neighbours)
     seed_all(params.train.seed)  # the initial weights
-    model = new_t5(params.model, tokenizer)
+    model = new_t5(params.model, tokenizer, params.context_neighbours)
     train_set = TripleDataset(kg.triples["train"], verb)
 
     valid = triple_queries(kg.triples["valid"])
@@ -76,8 +79,9 @@ def train_kgt5(*, prepared: Path, tokenizer_dir: Path, out_dir: Path, params: KG
     inputs = [verb.query(int(valid.direction[i]), int(valid.entity[i]), int(valid.relation[i])) for i in pick]
     gold = [{kg.entity_names[int(valid.answer[i])]} for i in pick]
     targets = [[verb.target(int(valid.answer[i]))] for i in pick]
-    log.info("kgt5: %d training queries, %d parameters; %d validation queries for model selection",
-             len(train_set), sum(p.numel() for p in model.parameters()), len(inputs))
+    log.info("kgt5: %d training queries (%d context edges), %d parameters; %d validation queries for model "
+             "selection", len(train_set), params.context_neighbours, sum(p.numel() for p in model.parameters()),
+             len(inputs))
 
     def eval_fn(m) -> dict[str, float]:
         """Unfiltered greedy hits@1 and the gold answers' mean negative log-likelihood ("loss")."""
@@ -89,12 +93,13 @@ def train_kgt5(*, prepared: Path, tokenizer_dir: Path, out_dir: Path, params: KG
     return _run(model, tokenizer, train_set, params.train, out_dir=out_dir, eval_fn=eval_fn if inputs else None,
                 checkpoint_dir=checkpoint_dir, log_dir=log_dir,
                 key=_fingerprint(kg.triples["train"], params.model.model_dump_json(), params.max_input_length,
-                                 params.max_target_length, tokenizer=tokenizer))
+                                 params.max_target_length, params.context_neighbours, tokenizer=tokenizer))
 
 
 def qa_pairs(qa: QASet, verb: Verbaliser) -> list[tuple[list[int], list[int]]]:
     """One (question, answer entity) training pair per resolved answer."""
-    return [(verb.question(q), verb.target(a)) for q, answers in zip(qa.questions, qa.answers) for a in answers]
+    return [(verb.question(q, topic), verb.target(a))
+            for q, topic, answers in zip(qa.questions, qa.topics, qa.answers) for a in answers]
 
 
 def finetune_kgqa(*, prepared_qa: Path, prepared_kg: Path, init_dir: Path, out_dir: Path, params: KGQAParams,
@@ -102,11 +107,11 @@ def finetune_kgqa(*, prepared_qa: Path, prepared_kg: Path, init_dir: Path, out_d
     """Finetune the KG-completion model on ``predict answer: <question>`` -> answer; save to ``out_dir``."""
     kg = load_kg(prepared_kg)
     model, tokenizer = load_t5(init_dir)
-    verb = Verbaliser(tokenizer, kg.entity_names, kg.relation_names, max_input_length=params.max_input_length,
-                      max_target_length=params.max_target_length)
+    verb = model_verbaliser(model, tokenizer, kg, max_input_length=params.max_input_length,
+                            max_target_length=params.max_target_length)
     train_qa, dev_qa = read_qa(prepared_qa / "train.parquet", kg), read_qa(prepared_qa / "dev.parquet", kg)
     pairs = qa_pairs(train_qa, verb)
-    inputs = [verb.question(q) for q in dev_qa.questions]
+    inputs = [verb.question(q, topic) for q, topic in zip(dev_qa.questions, dev_qa.topics)]
     gold = [{kg.entity_names[a] for a in answers} for answers in dev_qa.answers]
     log.info("kgqa: %d training pairs from %d questions; %d dev questions", len(pairs), len(train_qa), len(inputs))
 
