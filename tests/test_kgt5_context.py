@@ -55,6 +55,20 @@ def test_exclusion_drops_only_the_asked_edge() -> None:
     assert len(_edges(hood, 0, exclude=(2, 3, False))) == len(_edges(hood, 0)) - 1
 
 
+def test_hub_edges_equal_a_full_scan() -> None:
+    # entity 0 has 60 edges (some duplicated); reads come in chunks of limit + 1
+    rng = np.random.default_rng(0)
+    hub = np.stack([np.zeros(60, np.int32), rng.integers(0, 3, 60), rng.integers(1, 9, 60)], 1).astype(np.int32)
+    hub = np.concatenate([hub, hub[:10]])
+    hood = Neighbourhood.build(hub, 9)
+    full = _edges(hood, 0, limit=10_000)
+    assert len(full) == 70
+    for limit in (1, 3, 7, 69, 70, 100):
+        for exclude in (None, full[0], full[limit - 1] if limit <= 70 else full[-1]):
+            want = [e for e in full if e != exclude][:limit]
+            assert _edges(hood, 0, limit, exclude) == want
+
+
 def test_edge_marks_are_single_tokens(tokenizer) -> None:
     for mark in (OUT_EDGE, IN_EDGE):
         assert len(tokenizer(mark, add_special_tokens=False)["input_ids"]) == 1

@@ -72,8 +72,8 @@ class KGT5Params(Profiled):
     max_input_length / max_target_length: token limits of the verbalised queries / answers;
     context_neighbours: KGT5-context, up to this many training-graph edges of the query entity
     follow the query (0: plain KGT5); saved in the model's config, so evaluate@kgt5 and the KGQA
-    stages build their inputs the same way; eval_queries: validation queries (seeded sample, both directions) whose greedy hits@1 selects
-    the checkpoint during training.
+    stages build their inputs the same way; eval_queries: validation queries (seeded sample, both
+    directions) whose greedy hits@1 selects the checkpoint during training.
     """
 
     tokenizer: TokenizerParams = TokenizerParams()

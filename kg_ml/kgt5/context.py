@@ -55,17 +55,22 @@ class Neighbourhood:
         return cls(offsets, relation[order].astype(np.int32), other[order].astype(np.int32), reverse[order])
 
     def edges(self, entity: int, limit: int, exclude: Edge | None = None) -> list[Edge]:
-        """Up to ``limit`` edges of ``entity``, outgoing first, without ``exclude``."""
+        """Up to ``limit`` edges of ``entity``, outgoing first, without ``exclude``.
+
+        Reads the entity's rows ``limit + 1`` at a time: a Wikidata5M hub has millions of edges.
+        """
         lo, hi = int(self.offsets[entity]), int(self.offsets[entity + 1])
         out: list[Edge] = []
-        for rel, other, rev in zip(self.relation[lo:hi].tolist(), self.other[lo:hi].tolist(),
-                                   self.reverse[lo:hi].tolist()):
-            if len(out) == limit:
-                break
-            if (rel, other, rev) != exclude:
-                out.append((rel, other, rev))
+        while lo < hi and len(out) < limit:
+            stop = min(hi, lo + limit + 1)
+            for edge in zip(self.relation[lo:stop].tolist(), self.other[lo:stop].tolist(),
+                            self.reverse[lo:stop].tolist()):
+                if len(out) == limit:
+                    break
+                if edge != exclude:
+                    out.append(edge)
+            lo = stop
         return out
-
 
 
 def model_verbaliser(model, tokenizer, kg: KnowledgeGraph, *, max_input_length: int,

@@ -154,8 +154,8 @@ def evaluate_kgqa(*, model_dir: Path, prepared_qa: Path, prepared_kg: Path, spli
                             max_target_length=params.max_target_length)
     train_qa, qa = read_qa(prepared_qa / "train.parquet", kg), read_qa(prepared_qa / f"{split}.parquet", kg)
     index = _canonical_index(verb, kg)
-    texts = greedy(model, tokenizer, [verb.question(x, topic) for x, topic in zip(qa.questions, qa.topics)], batch_size=params.eval_batch_size,
-                   max_new_tokens=params.max_target_length)
+    inputs = [verb.question(x, topic) for x, topic in zip(qa.questions, qa.topics)]
+    texts = greedy(model, tokenizer, inputs, batch_size=params.eval_batch_size, max_new_tokens=params.max_target_length)
     predicted = [index.get(t, -1) for t in texts]
     hits = np.array([p in set(a) for p, a in zip(predicted, qa.answers)])
     prior = most_frequent_answers(train_qa)

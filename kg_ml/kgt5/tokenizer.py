@@ -1,7 +1,8 @@
 """A KGT5 tokenizer trained on the verbalised KG with the ``tokenizers`` library: BPE (KGT5's
 choice) or Unigram over Metaspace pieces, with byte fallback (no string is unknown), the query
-prefixes and the `` | `` separator (and for KGT5 the edge marks of KGT5-context) as single tokens, ``</s>`` appended, saved as a Hugging Face
-fast tokenizer directory (`AutoTokenizer.from_pretrained` loads it).
+prefixes and the `` | `` separator (and for KGT5 the edge marks of KGT5-context) as single
+tokens, ``</s>`` appended, saved as a Hugging Face fast tokenizer directory
+(`AutoTokenizer.from_pretrained` loads it).
 
 ``split_by_whitespace`` (SentencePiece's option, on in KGT5) splits pieces at spaces; off, merges
 may span words, so with a large enough vocabulary a whole entity name becomes one token. Because

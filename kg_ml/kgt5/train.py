@@ -12,7 +12,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from kg_ml.kgt5.config import KGQAParams, KGT5Params
-from kg_ml.kgt5.context import Neighbourhood, model_verbaliser
+from kg_ml.kgt5.context import model_verbaliser
 from kg_ml.kgt5.data import PairDataset, Seq2SeqCollate, TripleDataset, seq2seq_loss
 from kg_ml.kgt5.generate import greedy, sequence_log_probs
 from kg_ml.kgt5.kg import load_kg
@@ -63,12 +63,10 @@ def train_kgt5(*, prepared: Path, tokenizer_dir: Path, out_dir: Path, params: KG
     """Train T5 from scratch on both queries of every training triple; save to ``out_dir``."""
     kg = load_kg(prepared, splits=("train", "valid"))
     tokenizer = load_tokenizer(tokenizer_dir)
-    hood = Neighbourhood.build(kg.triples["train"], kg.num_entities) if params.context_neighbours else None
-    verb = Verbaliser(tokenizer, kg.entity_names, kg.relation_names, max_input_length=params.max_input_length,
-                      max_target_length=params.max_target_length, neighbourhood=hood,
-                      max_neighbours=params.context_neighbours)
     seed_all(params.train.seed)  # the initial weights
     model = new_t5(params.model, tokenizer, params.context_neighbours)
+    verb = model_verbaliser(model, tokenizer, kg, max_input_length=params.max_input_length,
+                            max_target_length=params.max_target_length)
     train_set = TripleDataset(kg.triples["train"], verb)
 
     valid = triple_queries(kg.triples["valid"])
