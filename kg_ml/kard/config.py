@@ -70,7 +70,7 @@ class KardParams(Profiled):
     when it names an option letter ("Therefore, the answer is (C) ..."), since the target's
     ``Answer: <option> (C)`` follows anyway (shorter targets); max_*_length: token limits
     (over-long inputs lose knowledge tokens, not the final marker); cpu_threads: torch threads on
-    CPU (1: fastest for the sample's tiny student on a shared machine; 0: torch's default).
+    CPU (a fixed count: bit-identical results across machines; 0: torch's default).
     """
 
     passages: int = Field(3, ge=1)

@@ -120,8 +120,8 @@ class MedqaParams(_Strict):
 class KgLmParams(Profiled):
     """Use ``for_profile(profile)``: the ``full:`` block replaces values in the full profile.
 
-    cpu_threads: small models train faster on one thread than on several that compete with other
-    processes, and a fixed count keeps CPU results bit-identical across machines.
+    cpu_threads: torch's intra-op threads on CPU; a fixed count (not torch's default, the core
+    count) keeps CPU results bit-identical across machines of one CPU type.
     """
 
     cpu_threads: int = Field(1, ge=0)
