@@ -19,7 +19,7 @@ from torch import nn
 from kg_ml.errors import ConfigError
 from kg_ml.training import TrainConfig, load_weights, train, train_config
 from kg_ml.training.checkpoint import BEST, COMPLETE, LAST
-from kg_ml.training.optim import linear_schedule, param_groups, warmup_steps
+from kg_ml.training.optim import build_optimizer, linear_schedule, param_groups, warmup_steps
 
 N_FEATURES = 8
 
@@ -177,6 +177,21 @@ def test_param_groups_split_lm_and_skip_decay_on_biases_and_norms():
         ("lm", 1e-5, 0.0): ["encoder.0.bias", "encoder.1.bias", "encoder.1.weight"],
     }
 
+
+def test_adafactor_steps_scale_with_each_parameter():
+    """KGT5's Adafactor: a unit-scale embedding and a small-init matrix move by the same share of their
+    size under the same gradient (without that, T5's embeddings barely train from scratch)."""
+    big = nn.Parameter(torch.full((8, 8), 1.0))
+    small = nn.Parameter(torch.full((8, 8), 0.01))
+    model = nn.ParameterList([big, small])
+    opt = build_optimizer(model, TrainConfig(optimizer="adafactor", lr=1e-2, weight_decay=0.0), set(),
+                          torch.device("cpu"))
+    before = [p.detach().clone() for p in model]
+    for p in model:
+        p.grad = torch.full_like(p, 0.5)
+    opt.step()
+    moved = [((b - p.detach()).abs().mean() / b.abs().mean()).item() for b, p in zip(before, model)]
+    assert moved[0] > 0 and moved[0] == pytest.approx(moved[1], rel=0.05)
 
 def test_best_checkpoint_selection_and_early_stopping(tmp_path):
     scores = iter([0.5, 0.7, 0.6, 0.65, 0.9])  # best at the 2nd evaluation, then 2 without improvement

@@ -18,8 +18,9 @@ Every field of `TrainConfig`, as it appears in a `train:` section of params.yaml
 - ``freeze_lm_epochs`` (0): LM parameters get no updates (no gradients, no optimizer state)
   during the first N epochs (DRAGON's ``unfreeze_epoch``).
 - ``optimizer`` ("adamw"): "adamw", "radam" (decoupled weight decay, DRAGON's choice) or
-  "adafactor" (transformers' Adafactor with an external learning rate: no relative step, no
-  parameter scaling; KGT5).
+  "adafactor" (transformers' Adafactor as KGT5 runs it: each parameter's step scaled by its RMS,
+  so T5's unit-scale embeddings move as fast as its small-init matrices, but with an external
+  learning rate, not a relative step, so the shared warmup/decay applies).
 - ``betas`` ([0.9, 0.999]), ``eps`` (1e-8): Adam(W)/RAdam moments and epsilon.
 - ``eval_every`` (0): evaluate every N optimizer steps; 0 = at the end of each epoch. The final
   step is always evaluated.

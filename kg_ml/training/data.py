@@ -4,9 +4,9 @@ Each epoch is a permutation of the dataset drawn from (seed, epoch). It is cut i
 batches of ``batch_size * grad_accum * world_size`` (an incomplete last one is dropped); micro-step
 ``a`` of a step gives rank ``r`` the slice ``[(a * world + r) * batch_size, +batch_size)`` of it, so
 one process with a larger batch or more accumulation sees exactly the examples that several
-ranks see together. Every item and every batch is produced after reseeding the RNGs from its
-position, so random augmentation or masking in ``__getitem__`` / ``collate_fn`` is the same with
-any number of workers and after a resume.
+ranks see together. Every item and every batch is produced after reseeding the host RNGs (python,
+numpy, torch CPU) from its position, so random augmentation or masking in ``__getitem__`` /
+``collate_fn`` is the same with any number of workers and after a resume.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from kg_ml.errors import ConfigError
-from kg_ml.training.rng import derive_seed, seed_all
+from kg_ml.training.rng import derive_seed, seed_host
 
 
 class EpochPlan:
@@ -64,7 +64,7 @@ class _Keyed(Dataset):
 
     def __getitem__(self, item: tuple[int, int]) -> tuple[int, Any]:
         key, index = item
-        seed_all(derive_seed(key, index))
+        seed_host(derive_seed(key, index))
         return key, self.dataset[index]
 
 
@@ -75,7 +75,7 @@ class _SeededCollate:
         self.collate_fn = collate_fn
 
     def __call__(self, items: list[tuple[int, Any]]) -> Any:
-        seed_all(items[0][0])
+        seed_host(items[0][0])
         return self.collate_fn([item for _, item in items])
 
 
