@@ -193,6 +193,7 @@ def test_adafactor_steps_scale_with_each_parameter():
     moved = [((b - p.detach()).abs().mean() / b.abs().mean()).item() for b, p in zip(before, model)]
     assert moved[0] > 0 and moved[0] == pytest.approx(moved[1], rel=0.05)
 
+
 def test_best_checkpoint_selection_and_early_stopping(tmp_path):
     scores = iter([0.5, 0.7, 0.6, 0.65, 0.9])  # best at the 2nd evaluation, then 2 without improvement
     snapshots = {}

@@ -11,13 +11,6 @@ import torch
 from kg_ml.training.seeds import derive_seed  # noqa: F401  (re-exported)
 
 
-def seed_all(seed: int) -> None:
-    """Seed python, numpy and torch (CPU and every CUDA device)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
 def seed_host(seed: int) -> None:
     """Seed python, numpy and torch's CPU generator: what data loading draws from. Cheaper than
     `seed_all`, whose ``torch.manual_seed`` also queues lazy seeding of every accelerator backend
@@ -25,6 +18,12 @@ def seed_host(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.default_generator.manual_seed(seed)
+
+
+def seed_all(seed: int) -> None:
+    """Seed python, numpy and torch (CPU and every CUDA device)."""
+    seed_host(seed)
+    torch.manual_seed(seed)
 
 
 def get_rng_state() -> dict[str, Any]:
