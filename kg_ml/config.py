@@ -11,8 +11,9 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from kg_ml.config_base import StrictModel
 from kg_ml.errors import ConfigError
 from kg_ml.graphs.config import GraphsParams
 from kg_ml.grounding.config import GroundingParams
@@ -37,11 +38,7 @@ Profile = Literal["sample", "full"]
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FileSpec(_Strict):
+class FileSpec(StrictModel):
     """One file of a source: where it comes from and where it lands under data/raw/<source>/."""
 
     url: str
@@ -72,26 +69,26 @@ class FileSpec(_Strict):
         return self
 
 
-class SourceProfile(_Strict):
+class SourceProfile(StrictModel):
     """The files of one source in one profile, and what to tell a user who must fetch them by hand."""
 
     files: list[FileSpec] = Field(min_length=1)
     manual: str | None = None
 
 
-class SourceConfig(_Strict):
+class SourceConfig(StrictModel):
     sample: SourceProfile
     full: SourceProfile
 
 
-class PrepareOptions(_Strict):
+class PrepareOptions(StrictModel):
     """Options of prepare@<source>; `strict: false` skips and counts bad rows instead of failing."""
 
     strict: bool = True
     options: dict[str, bool | int | float | str] = Field(default_factory=dict)
 
 
-class Params(_Strict):
+class Params(StrictModel):
     """The whole params.yaml."""
 
     profile: Profile

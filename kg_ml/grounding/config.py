@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from kg_ml.config_base import StrictModel
 
 KG_SOURCES = ("conceptnet", "medical_kg")  # prepared sources a graph can be built from
 TASKS = ("medqa", "hotpotqa")  # prepared sources with a statement reader (kg_ml.grounding.tasks)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class KgBuildConfig(_Strict):
+class KgBuildConfig(StrictModel):
     """build_kg@<kg>: which prepared graph, DRAGON's pruning, and the matcher vocabulary."""
 
     source: Literal["conceptnet", "medical_kg"]
@@ -23,7 +21,7 @@ class KgBuildConfig(_Strict):
     max_pattern_tokens: int = Field(4, ge=1, le=8)  # longest concept (in tokens) the matcher finds
 
 
-class GroundTaskConfig(_Strict):
+class GroundTaskConfig(StrictModel):
     """ground@<task>: which graph a task is linked to and how."""
 
     kg: str
@@ -34,7 +32,7 @@ class GroundTaskConfig(_Strict):
     batch_size: int = Field(256, ge=1)
 
 
-class GroundingParams(_Strict):
+class GroundingParams(StrictModel):
     kg: dict[str, KgBuildConfig]
     tasks: dict[str, GroundTaskConfig]
 

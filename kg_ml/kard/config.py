@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from kg_ml.config_base import StrictModel
 from kg_ml.kgt5.config import T5Size, TokenizerParams
 from kg_ml.qa.profiles import Profiled
 from kg_ml.training.config import TrainConfig
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Variant(_Strict):
+class Variant(StrictModel):
     """One student: with ``knowledge`` the input carries retrieved passages; with ``rationale`` the
     target is the teacher's rationale + answer, else the answer alone (plain finetuning)."""
 
@@ -31,7 +28,7 @@ class Variant(_Strict):
         return self
 
 
-class Student(_Strict):
+class Student(StrictModel):
     """pretrained: a hub name or local path (full profile: google/flan-t5-base) whose tokenizer is
     used too; null = a T5 of ``size`` from scratch with a ``tokenizer`` trained on the task's texts."""
 
@@ -40,7 +37,7 @@ class Student(_Strict):
     size: T5Size = T5Size()
 
 
-class Inference(_Strict):
+class Inference(StrictModel):
     """evaluate@kard: passages retrieved with the question + options (``bm25`` or ``reranked``);
     ``greedy`` decoding or ``self_consistency`` (``num_samples`` at ``temperature``, majority vote).
 

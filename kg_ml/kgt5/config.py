@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from kg_ml.config_base import StrictModel
 from kg_ml.qa.profiles import Profiled
 from kg_ml.training.config import TrainConfig
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TokenizerParams(_Strict):
+class TokenizerParams(StrictModel):
     """tokenizer: trained on the verbalised training triples (inputs and targets).
 
     kind: "bpe" (KGT5's SentencePiece BPE) or "unigram"; both with byte fallback, so no string is
@@ -36,7 +33,7 @@ class TokenizerParams(_Strict):
     seed: int = 0
 
 
-class T5Size(_Strict):
+class T5Size(StrictModel):
     """The T5 architecture trained from scratch (defaults: T5-small, ~60M parameters at 32k vocab)."""
 
     d_model: int = Field(512, ge=8)
@@ -50,7 +47,7 @@ class T5Size(_Strict):
     relative_attention_max_distance: int = Field(128, ge=2)
 
 
-class GenerationParams(_Strict):
+class GenerationParams(StrictModel):
     """evaluate@kgt5: KGT5's sampling evaluation.
 
     num_samples strings are sampled per query at ``temperature`` (plus the greedy string), scored

@@ -17,17 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from kg_ml.config_base import StrictModel
 from kg_ml.qa.profiles import Profiled
 from kg_ml.training import TrainConfig
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelParams(_Strict):
+class ModelParams(StrictModel):
     """The KG-LM architecture (kg_ml.models.kg_lm.KGLMConfig) and its tokenizer.
 
     encoder: a pretrained encoder reference (``package:NAME``, a directory, a hub name in the full
@@ -61,7 +58,7 @@ class ModelParams(_Strict):
         return self
 
 
-class CorpusParams(_Strict):
+class CorpusParams(StrictModel):
     """pretrain_corpus: pretraining texts (a prepared source) linked to one built graph.
 
     source: knowledge_base (passages.parquet: title + text) or wikidata5m (text.parquet).
@@ -77,7 +74,7 @@ class CorpusParams(_Strict):
     batch_size: int = Field(256, ge=1)
 
 
-class ObjectiveParams(_Strict):
+class ObjectiveParams(StrictModel):
     """DRAGON's pretraining losses: ``mlm_weight * MLM + lp_weight * link prediction``.
 
     mlm_probability: share of words masked (whole words). link_drop: share of KG edges dropped
@@ -94,7 +91,7 @@ class ObjectiveParams(_Strict):
     lp_weight: float = Field(1.0, ge=0)
 
 
-class PretrainParams(_Strict):
+class PretrainParams(StrictModel):
     """heldout: share of the corpus texts (by id hash) held out to select the best checkpoint."""
 
     corpus: CorpusParams = CorpusParams()
@@ -103,7 +100,7 @@ class PretrainParams(_Strict):
     train: TrainConfig = TrainConfig()
 
 
-class VariantParams(_Strict):
+class VariantParams(StrictModel):
     """finetune_medqa@<variant>: ``init`` pretrained (models/pretrain) or encoder (``kg_lm.model``
     from scratch / the pretrained encoder, no KG pretraining); ``use_kg`` false = text only."""
 
@@ -111,7 +108,7 @@ class VariantParams(_Strict):
     use_kg: bool = True
 
 
-class MedqaParams(_Strict):
+class MedqaParams(StrictModel):
     variants: dict[str, VariantParams] = Field(min_length=1)
     train: TrainConfig = TrainConfig()
     eval_batch_size: int = Field(32, ge=1)

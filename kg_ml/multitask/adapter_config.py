@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from kg_ml.config_base import StrictModel
 
 
-class AdapterConfig(BaseModel):
+class AdapterConfig(StrictModel):
     """bottleneck: adapter width per task (tasks not listed get ``default_bottleneck``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     bottleneck: dict[str, int] = Field(default_factory=dict)
     default_bottleneck: int = Field(64, ge=1)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from kg_ml.config_base import StrictModel
 from kg_ml.multitask.adapter_config import AdapterConfig
 from kg_ml.multitask.mixing import MixingConfig
 from kg_ml.qa.profiles import Profiled
@@ -26,10 +27,6 @@ from kg_ml.training import TrainConfig
 
 TASKS = ("medqa", "hotpotqa", "kgqa")
 Task = Literal["medqa", "hotpotqa", "kgqa"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AdapterParams(AdapterConfig):
@@ -41,7 +38,7 @@ class AdapterParams(AdapterConfig):
     train_kg: bool = False
 
 
-class SpanParams(_Strict):
+class SpanParams(StrictModel):
     """HotpotQA windows (kg_ml.qa.features) and n-best span post-processing (kg_ml.qa.postprocess)."""
 
     max_seq_length: int = Field(128, ge=16)
@@ -58,7 +55,7 @@ class SpanParams(_Strict):
         return self
 
 
-class EntityParams(_Strict):
+class EntityParams(StrictModel):
     """KGQA as entity classification.
 
     candidates: "neighbours" scores the entities linked to the question's topic entity in the KG

@@ -7,17 +7,16 @@ from collections.abc import Iterator, Mapping
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from kg_ml.config_base import StrictModel
 from kg_ml.training.seeds import derive_seed
 
 
-class MixingConfig(BaseModel):
+class MixingConfig(StrictModel):
     """strategy: "round_robin" (tasks in sorted order, one per step) or "proportional" (task drawn
     with probability ∝ dataset size ** temperature_exponent; 1 = plain proportional, 0 = uniform);
     batch_size / loss_weight: per task (missing tasks: 8 and 1.0)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     strategy: Literal["round_robin", "proportional"] = "proportional"
     temperature_exponent: float = Field(1.0, ge=0)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from kg_ml.config_base import StrictModel
 from kg_ml.kgt5.config import KGQAParams, KGT5Params
 from kg_ml.qa.profiles import Profiled
 from kg_ml.training.config import TrainConfig
@@ -50,10 +51,8 @@ class HotpotQAParams(Profiled):
         return self
 
 
-class TextKgParams(BaseModel):
+class TextKgParams(StrictModel):
     """``text_kg``: one sub-section per task family."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     hotpotqa: HotpotQAParams = HotpotQAParams()
     kgt5: KGT5Params = KGT5Params()

@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
+
+from kg_ml.config_base import StrictModel
+
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` with ``override``'s values; nested mappings merge key by key, anything else replaces."""
@@ -20,10 +23,8 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
-class Profiled(BaseModel):
+class Profiled(StrictModel):
     """A params section with a ``full:`` block of full-profile overrides (checked when loaded)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     full: dict[str, Any] = Field(default_factory=dict)
 

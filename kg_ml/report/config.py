@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from kg_ml.config_base import StrictModel
 
 
-class ReportParams(BaseModel):
+class ReportParams(StrictModel):
     """How metrics files map onto (task, system) and which metrics the plot shows.
 
     task_of: file stem -> task, for files whose name does not end in ``_<task>`` (``kard`` -> medqa);
@@ -13,8 +15,6 @@ class ReportParams(BaseModel):
     variant) rather than metric groups; plot_metrics: a metric is plotted when its name contains one
     of these (case-insensitive) and its value lies in [0, 1].
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     tasks: list[str] = Field(default_factory=list)
     task_of: dict[str, str] = Field(default_factory=dict)

