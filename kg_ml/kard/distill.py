@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg_ml.io.metrics import rounded
 from kg_ml.kard.config import KardParams
 from kg_ml.kard.data import read_passages, read_questions, read_rationales, read_retrieved, training_examples
 from kg_ml.kard.prompts import student_input
@@ -70,5 +71,5 @@ def _distill(variant_name: str, params: KardParams, inputs: DistillInputs, *, ou
                    loss_fn=seq2seq_loss, config=params.train, out_dir=out_dir, checkpoint_dir=checkpoint_dir,
                    log_dir=log_dir, save_extra=tokenizer.save_pretrained, resume_key=key)
     return {**stats, "inputs_cut": cut, "steps": result.global_step,
-            "train_loss": round(result.train_loss, 6) if result.train_loss is not None else None,
+            "train_loss": rounded(result.train_loss, 6),
             "parameters": sum(p.numel() for p in model.parameters())}

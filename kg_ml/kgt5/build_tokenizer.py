@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from kg_ml.io import atomic_dir
+from kg_ml.io.metrics import rounded
 from kg_ml.kgt5.config import TokenizerParams
 from kg_ml.kgt5.kg import load_kg
 from kg_ml.kgt5.tokenizer import KGT5_TOKENS, train_tokenizer
@@ -41,5 +42,5 @@ def build_tokenizer(*, prepared: Path, out_dir: Path, params: TokenizerParams) -
     verb = Verbaliser(tokenizer, kg.entity_names, kg.relation_names, max_input_length=1 << 20,
                       max_target_length=1 << 20)
     return {"vocab_size": len(tokenizer), "training_pairs": 2 * len(triples),
-            "mean_entity_tokens": round(float(np.mean([len(e) for e in verb.entities])), 4),
-            "mean_relation_tokens": round(float(np.mean([len(r) for r in verb.relations])), 4)}
+            "mean_entity_tokens": rounded(np.mean([len(e) for e in verb.entities])),
+            "mean_relation_tokens": rounded(np.mean([len(r) for r in verb.relations]))}

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from kg_ml.io import atomic_file, write_parquet
+from kg_ml.io.metrics import rounded
 from kg_ml.kgt5.baseline import FrequencyBaseline
 from kg_ml.kgt5.config import GenerationParams, KGQAParams, KGT5Params
 from kg_ml.kgt5.context import model_verbaliser
@@ -141,7 +142,7 @@ def evaluate_kgt5(*, model_dir: Path, prepared: Path, split: str, params: KGT5Pa
         sel = q.direction == d
         metrics[f"unfiltered_{name}_hits@1"] = float(greedy_hits[sel].mean()) if sel.any() else 0.0
     metrics |= _with_directions(ranks, q, "") | _with_directions(base_ranks, q, "baseline_")
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()}
+    return {k: rounded(v) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
 def evaluate_kgqa(*, model_dir: Path, prepared_qa: Path, prepared_kg: Path, split: str, params: KGQAParams,
@@ -169,6 +170,6 @@ def evaluate_kgqa(*, model_dir: Path, prepared_qa: Path, prepared_kg: Path, spli
                 "baseline_hit": base_hits}, schema=KGQA_PREDICTIONS_SCHEMA), tmp)
     n = len(qa)
     return {"questions": n, "unresolved_answers": qa.unresolved,
-            "hits@1": round(float(hits.mean()), 4) if n else 0.0,
-            "entity_name_share": round(float(np.mean([p >= 0 for p in predicted])), 4) if n else 0.0,
-            "baseline_most_frequent_hits@1": round(float(base_hits.mean()), 4) if n else 0.0}
+            "hits@1": rounded(hits.mean()) if n else 0.0,
+            "entity_name_share": rounded(np.mean([p >= 0 for p in predicted])) if n else 0.0,
+            "baseline_most_frequent_hits@1": rounded(base_hits.mean()) if n else 0.0}

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
+from kg_ml.io.metrics import rounded, rounded_all
 from kg_ml.kgt5.config import KGQAParams, KGT5Params
 from kg_ml.kgt5.context import model_verbaliser
 from kg_ml.kgt5.data import PairDataset, Seq2SeqCollate, TripleDataset, seq2seq_loss
@@ -52,9 +53,9 @@ def _run(model, tokenizer, dataset: Dataset, config: TrainConfig, *, out_dir: Pa
                    save_extra=tokenizer.save_pretrained, resume_key=key)
     metrics = {"train_examples": len(dataset), "steps": result.global_step, "best_step": result.best_step,
                "parameters": sum(p.numel() for p in model.parameters())}
-    metrics |= {f"valid_{k}": round(v, 4) for k, v in result.best_metrics.items()}
+    metrics |= rounded_all(result.best_metrics, prefix="valid_")
     if result.train_loss is not None:
-        metrics["train_loss"] = round(result.train_loss, 6)
+        metrics["train_loss"] = rounded(result.train_loss, 6)
     return metrics
 
 

@@ -19,6 +19,7 @@ import torch
 from kg_ml.errors import InputError
 from kg_ml.graphs.dataset import SubgraphDataset
 from kg_ml.graphs.schema import graph_info
+from kg_ml.io.metrics import rounded, rounded_all
 from kg_ml.models.factory import encoder_config, kg_lm_config, load_tokenizer, new_model, resume_key
 from kg_ml.models.kg_lm import KGLMForPretraining, is_lm_param
 from kg_ml.models.params import KgLmParams
@@ -84,8 +85,8 @@ def pretrain(params: KgLmParams, *, grounded_dir: Path, graphs_dir: Path, embedd
                    is_lm_param=is_lm_param, save_extra=tokenizer.save_pretrained,
                    resume_key=resume_key([grounded, graphs_path, embeddings], pre.objective.model_dump_json()))
     metrics = {"texts": len(train_rows), "heldout_texts": len(eval_rows), "steps": result.global_step,
-               "best_step": result.best_step, "train_loss": _round(result.train_loss)}
-    metrics |= {f"heldout_{k}": _round(v) for k, v in result.best_metrics.items()}
+               "best_step": result.best_step, "train_loss": rounded(result.train_loss, 6)}
+    metrics |= rounded_all(result.best_metrics, 6, prefix="heldout_")
     return metrics
 
 
@@ -106,7 +107,3 @@ def _heldout_eval(dataset: PretrainDataset, collate: PretrainCollator, loss_fn, 
         return {k: v / len(batches) for k, v in sums.items()}
 
     return evaluate
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 6)

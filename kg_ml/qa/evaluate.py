@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from kg_ml.io import atomic_file, write_parquet
+from kg_ml.io.metrics import rounded_all
 from kg_ml.qa.baseline import first_entity
 from kg_ml.qa.config import HotpotQAParams
 from kg_ml.qa.data import read_examples
@@ -51,5 +52,4 @@ def evaluate_hotpotqa(*, model_dir: Path, table: Path, params: HotpotQAParams,
     model_scores = squad_scores(texts, rows.gold)
     base_scores = squad_scores(baseline, rows.gold)
     return {"questions": len(rows), "windows": len(features.example),
-            **{k: round(v, 4) for k, v in model_scores.items()},
-            **{f"baseline_first_entity_{k}": round(v, 4) for k, v in base_scores.items()}}
+            **rounded_all(model_scores), **rounded_all(base_scores, prefix="baseline_first_entity_")}

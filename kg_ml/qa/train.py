@@ -8,6 +8,7 @@ import json
 import logging
 from pathlib import Path
 
+from kg_ml.io.metrics import rounded, rounded_all
 from kg_ml.qa.config import HotpotQAParams
 from kg_ml.qa.data import read_examples
 from kg_ml.qa.features import train_features
@@ -51,7 +52,7 @@ def finetune_hotpotqa(*, train_path: Path, dev_path: Path, out_dir: Path, params
                    resume_key=_fingerprint(features, params))
     metrics = {"train_questions": len(train_rows), "train_windows": len(features), "steps": result.global_step,
                "best_step": result.best_step}
-    metrics |= {f"dev_{k}": round(v, 4) for k, v in result.best_metrics.items()}
+    metrics |= rounded_all(result.best_metrics, prefix="dev_")
     if result.train_loss is not None:
-        metrics["train_loss"] = round(result.train_loss, 6)
+        metrics["train_loss"] = rounded(result.train_loss, 6)
     return metrics

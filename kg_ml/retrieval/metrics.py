@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from kg_ml.io.metrics import rounded
+
 
 def recall_at_k(ranked: Sequence[Sequence[str]], gold: Sequence[Iterable[str]], k: int) -> float | None:
     """Mean recall@k over queries that have gold passages; None when none has."""
@@ -21,5 +23,5 @@ def recall_table(ranked: Sequence[Sequence[str]], gold: Sequence[Iterable[str]],
     for k in ks:
         value = recall_at_k(ranked, gold, k)
         if value is not None:
-            out[f"{prefix}recall@{k}"] = round(value, 4)
+            out[f"{prefix}recall@{k}"] = rounded(value)
     return out

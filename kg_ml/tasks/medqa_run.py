@@ -22,6 +22,7 @@ from kg_ml.errors import InputError
 from kg_ml.graphs.dataset import SubgraphDataset
 from kg_ml.graphs.schema import graph_info
 from kg_ml.io import atomic_dir, write_parquet
+from kg_ml.io.metrics import rounded
 from kg_ml.models.factory import (
     encoder_config,
     from_checkpoint,
@@ -100,8 +101,8 @@ def finetune(params: KgLmParams, variant: str, *, questions_dir: Path, graphs_di
                    save_extra=tokenizer.save_pretrained,
                    resume_key=resume_key(inputs, spec.model_dump_json()))
     return {"train_questions": len(train_set), "dev_questions": len(dev_set), "steps": result.global_step,
-            "best_step": result.best_step, "best_dev_accuracy": round(result.best_metrics.get("accuracy", 0.0), 6),
-            "train_loss": None if result.train_loss is None else round(result.train_loss, 6)}
+            "best_step": result.best_step, "best_dev_accuracy": rounded(result.best_metrics.get("accuracy", 0.0), 6),
+            "train_loss": rounded(result.train_loss, 6)}
 
 
 def evaluate(model_dir: Path, *, questions_dir: Path, graphs_dir: Path, embeddings: Path, predictions_dir: Path,
@@ -128,7 +129,7 @@ def evaluate(model_dir: Path, *, questions_dir: Path, graphs_dir: Path, embeddin
             table = prediction_table(dataset, scores, split)
             write_parquet(table, tmp / f"{split}.parquet")
             correct = np.asarray(table.column("correct").to_numpy(zero_copy_only=False), bool)
-            metrics[f"{split}_accuracy"] = round(float(correct.mean()) if len(correct) else 0.0, 6)
+            metrics[f"{split}_accuracy"] = rounded(correct.mean() if len(correct) else 0.0, 6)
             metrics[f"{split}_questions"] = len(dataset)
             if split == "test":
                 confusion = list(zip(table.column("label").to_pylist(), table.column("prediction").to_pylist()))

@@ -16,6 +16,7 @@ import numpy as np
 from transformers import AutoTokenizer
 
 from kg_ml.errors import InputError
+from kg_ml.io.metrics import rounded, rounded_all
 from kg_ml.retrieval.bm25 import BM25Index
 from kg_ml.retrieval.config import RerankerParams
 from kg_ml.models.pretrained import resolve_pretrained
@@ -112,9 +113,9 @@ def train_reranker(*, bm25_dir: Path, passages: Path, questions: Path, rationale
     if val_examples:  # BM25's own order of the same candidates, for comparison
         bm25_order = [-np.arange(e.candidates.size, dtype=np.float32) for e in val_examples]
         metrics |= {f"val_bm25_{k}": v for k, v in _recall(val_examples, bm25_order, val_gold).items()}
-        metrics |= {f"val_reranked_{k}": round(v, 4) for k, v in result.best_metrics.items()}
+        metrics |= rounded_all(result.best_metrics, prefix="val_reranked_")
     if result.train_loss is not None:
-        metrics["train_loss"] = round(result.train_loss, 6)
+        metrics["train_loss"] = rounded(result.train_loss, 6)
     return metrics
 
 
