@@ -20,6 +20,7 @@ from kg_ml.grounding.config import GroundingParams
 from kg_ml.kard.config import KardParams
 from kg_ml.models.params import KgLmParams
 from kg_ml.multitask.config import JointParams
+from kg_ml.numerics import NumericsParams
 from kg_ml.qa.config import TextKgParams
 from kg_ml.report.config import ReportParams
 from kg_ml.retrieval.config import RetrievalParams
@@ -102,6 +103,7 @@ class Params(StrictModel):
     kg_lm: KgLmParams
     text_kg: TextKgParams
     joint: JointParams
+    numerics: NumericsParams = NumericsParams()
 
     @model_validator(mode="after")
     def _known_sources(self) -> "Params":

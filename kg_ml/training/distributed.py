@@ -61,6 +61,25 @@ def process_group(device: torch.device) -> Iterator[None]:
         dist.destroy_process_group()
 
 
+@contextmanager
+def stage_process_group() -> Iterator[None]:
+    """Join torchrun's group for a whole stage (the stage runner's, `kg_ml.cli.run`).
+
+    One group serves CPU and GPU tensors (gloo and NCCL), so a stage need not know its training
+    device before joining; the training loop then finds the group joined and leaves it alone, and
+    ranks stay known after it returns, when the stage writes its outputs.
+    """
+    if torch.cuda.is_available():
+        torch.cuda.set_device(local_rank())
+        dist.init_process_group("cpu:gloo,cuda:nccl")
+    else:
+        dist.init_process_group("gloo")
+    try:
+        yield
+    finally:
+        dist.destroy_process_group()
+
+
 def all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
     if world_size() > 1:
         dist.all_reduce(t)
