@@ -1,6 +1,16 @@
 """Atomic, deterministic writers for the pipeline's outputs."""
 
-from kg_ml.io.atomic import atomic_dir, atomic_file, write_json
-from kg_ml.io.parquet import ParquetSink, write_parquet
+from importlib import import_module
 
-__all__ = ["atomic_dir", "atomic_file", "write_json", "ParquetSink", "write_parquet"]
+# Exports load on first use (PEP 562), so `write_json` does not load pyarrow (and numpy) before
+# the stage runner has pinned the numerics.
+_EXPORTS = {"atomic_dir": "atomic", "atomic_file": "atomic", "write_json": "atomic",
+            "ParquetSink": "parquet", "write_parquet": "parquet"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'kg_ml.io' has no attribute {name!r}")
+    return getattr(import_module(f"kg_ml.io.{_EXPORTS[name]}"), name)

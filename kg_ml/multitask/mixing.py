@@ -4,13 +4,15 @@ with per-task micro-batch sizes and loss weights."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from kg_ml.config_base import StrictModel
 from kg_ml.training.seeds import derive_seed
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class MixingConfig(StrictModel):
@@ -40,6 +42,8 @@ def mixing_weights(sizes: Mapping[str, int], config: MixingConfig) -> dict[str, 
     tasks = sorted(sizes)
     if config.strategy == "round_robin":
         return {t: 1.0 / len(tasks) for t in tasks}
+    import numpy as np  # here, not at import: params validation loads MixingConfig before numerics are pinned
+
     raw = np.array([float(sizes[t]) ** config.temperature_exponent for t in tasks])
     return dict(zip(tasks, (raw / raw.sum()).tolist()))
 
@@ -69,6 +73,8 @@ class TaskMixer:
         """The task of each of the first ``steps`` steps."""
         if self.config.strategy == "round_robin":
             return [self.tasks[s % len(self.tasks)] for s in range(steps)]
+        import numpy as np
+
         rng = np.random.default_rng(derive_seed(self.config.seed, "mixing"))
         picks = rng.choice(len(self.tasks), size=steps, p=[self.weights[t] for t in self.tasks])
         return [self.tasks[i] for i in picks.tolist()]
@@ -87,4 +93,6 @@ class TaskMixer:
             cursor[task] += b
 
     def _perm(self, task: str, epoch: int) -> np.ndarray:
+        import numpy as np
+
         return np.random.default_rng(derive_seed(self.config.seed, "order", task, epoch)).permutation(self.sizes[task])
