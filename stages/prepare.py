@@ -1,7 +1,8 @@
 """prepare@<source>: parse one source's raw upstream files into Parquet tables.
 
-Runs outside DVC too, e.g. to convert a MedQA file you downloaded yourself:
-    python stages/prepare.py --source medqa --input ~/phrases_no_exclude_test.jsonl --output /tmp/medqa
+Runs outside DVC too, e.g. to convert a MedQA file you downloaded yourself (its split comes
+from its name, here test, or from --split):
+    python stages/prepare.py --source medqa --input ~/us_test.jsonl --output /tmp/medqa
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def main(args) -> None:
     out = Path(args.output or f"data/prepared/{args.source}")
     if not raw.exists():
         raise ConfigError(f"{raw}: input does not exist (run download@{args.source} first, or pass --input)")
-    metrics = prepare_source(args.source, raw, out, strict=strict, **opts.options)
+    metrics = prepare_source(args.source, raw, out, strict=strict, split=args.split, **opts.options)
     if args.metrics != "-":
         write_json(args.metrics or f"metrics/prepare_{args.source}.json", metrics)
 
@@ -33,6 +34,8 @@ def parser():
     p = stage_parser(__doc__.splitlines()[0])
     p.add_argument("--source", required=True, choices=SOURCE_NAMES)
     p.add_argument("--input", help="raw directory or single file (default: data/raw/<source>)")
+    p.add_argument("--split", help="the split a single --input file holds, for sources with a file per "
+                                   "split (default: the split its name names, e.g. us_test.jsonl -> test)")
     p.add_argument("--output", help="output directory (default: data/prepared/<source>)")
     p.add_argument("--metrics", help="metrics JSON (default: metrics/prepare_<source>.json; '-' for none)")
     strict = p.add_mutually_exclusive_group()

@@ -9,7 +9,8 @@ import pytest
 
 from kg_ml.errors import ConfigError, InputError
 from kg_ml.sources import SOURCES, prepare_source, source_options
-from kg_ml.sources.common import BadRows, Loc, block_lines, find_input, iter_blocks, iter_lines, require
+from kg_ml.sources.common import (BadRows, Loc, block_lines, find_input, iter_blocks, iter_lines, require,
+                                  require_text, split_inputs, split_named, stand_in_name)
 
 
 def test_registry_names_every_source():
@@ -69,6 +70,55 @@ def test_find_input_plain_gz_and_nested(tmp_path: Path):
         find_input(tmp_path, "c.txt")
 
 
+def test_split_inputs_needs_one_of_the_files(tmp_path: Path):
+    files = {"train": "a_train.txt", "dev": "a_dev.txt"}
+    with pytest.raises(InputError, match=r"a_train.txt: missing input file"):
+        split_inputs(tmp_path, files, "src")
+    (tmp_path / "a_dev.txt.gz").write_bytes(b"")
+    assert split_inputs(tmp_path, files, "src") == {"dev": tmp_path / "a_dev.txt.gz"}
+
+
+@pytest.mark.parametrize("name, split", [
+    ("us_test.jsonl", "test"),
+    ("phrases_no_exclude_train.jsonl.gz", "train"),
+    ("MedQA-Dev.jsonl", "dev"),
+    ("contest.jsonl", None),  # only whole words count
+    ("train_test.jsonl", None),  # two splits: ambiguous
+    ("us.jsonl", None),
+])
+def test_split_named(name: str, split: str | None):
+    assert split_named(name, ("train", "dev", "test")) == split
+
+
+def test_stand_in_name():
+    files = {"train": "q_train.txt", "test": "q_test.txt"}
+    assert stand_in_name(Path("x/us_test.txt"), files) == "q_test.txt"
+    assert stand_in_name(Path("x/mine.txt.gz"), files, "train") == "q_train.txt.gz"  # gzip kept
+    assert stand_in_name(Path("x/mine.csv"), "edges.csv") == "edges.csv"
+    assert stand_in_name(Path("x/mine.tgz.gz"), "a.tar.gz") == "a.tar.gz"
+    with pytest.raises(ConfigError, match=r"x/mine.txt: .*\(train, test\); pass --split"):
+        stand_in_name(Path("x/mine.txt"), files)
+    with pytest.raises(ConfigError, match="expected one of train, test"):
+        stand_in_name(Path("x/mine.txt"), files, "dev")
+    with pytest.raises(ConfigError, match="no per-split input files"):
+        stand_in_name(Path("x/mine.csv"), "edges.csv", "train")
+
+
+def test_split_is_for_a_single_file_only(tmp_path: Path):
+    with pytest.raises(ConfigError, match="only for a single input file"):
+        prepare_source("medqa", tmp_path, tmp_path / "out", split="test")
+
+
+def test_single_file_errors_name_the_users_folder(tmp_path: Path):
+    """A source that needs several files: the missing one is named next to the user's file."""
+    path = tmp_path / "triples.txt"
+    path.write_text("Q1\tP1\tQ2\n")
+    with pytest.raises(InputError) as err:
+        prepare_source("wikidata5m", path, tmp_path / "out")
+    assert err.value.path.startswith(f"{tmp_path}/wikidata5m_")
+    assert "missing input file" in err.value.message
+
+
 def test_bad_rows_strict_raises_lenient_counts(tmp_path: Path):
     err = InputError(tmp_path / "x" / "f.jsonl", "boom", line=3, field="q")
     with pytest.raises(InputError):
@@ -88,6 +138,9 @@ def test_require_checks_presence_and_type():
         require({}, "a", str, loc)
     with pytest.raises(InputError, match=r"field 'n': expected an integer, got bool"):
         require({"n": True}, "n", int, loc)
+    assert require_text({"a": " x "}, "a", loc) == " x "  # kept verbatim
+    with pytest.raises(InputError, match=r"^f.jsonl:7: field 'o.A': empty$"):
+        require_text({"A": "\t "}, "A", loc, "o.A")
 
 
 def test_prepare_source_rejects_unknown_source_and_option(tmp_path: Path):

@@ -154,3 +154,9 @@ def test_deterministic_bytes(tmp_path: Path):
     for name in ("nodes", "edges", "relations"):
         x, y = (tmp_path / d / f"{name}.parquet" for d in "xy")
         assert x.read_bytes() == y.read_bytes()
+
+
+def test_single_file_of_any_name(tmp_path: Path):
+    path = write(tmp_path / "raw", [line("IsA", "/c/en/dog", "/c/en/animal")]).rename(tmp_path / "en.csv.gz")
+    prepare_source("conceptnet", path, tmp_path / "out")
+    assert read(tmp_path / "out")[1] == [("dog", "isa", "animal", 1.0)]

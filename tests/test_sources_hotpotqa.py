@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from kg_ml.errors import InputError
+from kg_ml.errors import ConfigError, InputError
 from kg_ml.sources import prepare_source
 from kg_ml.sources.hotpotqa import dev_test_half
 
@@ -135,3 +135,17 @@ def test_lenient_and_deterministic(tmp_path: Path):
     for name in ("train", "dev", "test"):
         a, b = (tmp_path / d / f"{name}.parquet" for d in "ab")
         assert a.read_bytes() == b.read_bytes()
+
+
+def test_single_file_needs_its_split(tmp_path: Path):
+    """Upstream names both files HotpotQA.jsonl.gz: the split comes from --split (the header agrees)."""
+    halves = _qids_by_half(20)
+    path = write(tmp_path, "dev", [context(qa(halves["dev"][0])), context(qa(halves["test"][0]))])
+    with pytest.raises(ConfigError, match="pass --split"):
+        prepare_source("hotpotqa", path, tmp_path / "out")
+    metrics = prepare_source("hotpotqa", path, tmp_path / "out", split="dev")
+    assert (metrics["dev_rows"], metrics["test_rows"]) == (1, 1) and "train_rows" not in metrics
+    with pytest.raises(InputError) as err:
+        prepare_source("hotpotqa", path, tmp_path / "out2", split="train")
+    assert (err.value.path, err.value.line, err.value.field) == (str(path), 1, "header.split")
+    assert not (tmp_path / "out2").exists()

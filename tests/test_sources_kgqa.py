@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from kg_ml.errors import InputError
+from kg_ml.errors import ConfigError, InputError
 from kg_ml.sources import prepare_source
 
 
@@ -48,3 +48,20 @@ def test_lenient_mode_counts_skipped_lines(tmp_path) -> None:
     raw = _write(tmp_path, "no topic here\tX\nwhere was [Bo] born\tRiga\n")
     metrics = prepare_source("kgqa", raw, tmp_path / "out", strict=False)
     assert metrics["train_rows"] == 1 and metrics["skipped_rows"] == 1
+
+
+def test_any_one_split_file_is_enough(tmp_path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "qa_dev.txt").write_text("where was [Bo] born\tRiga\n")
+    assert prepare_source("kgqa", raw, tmp_path / "out") == {"dev_rows": 1}
+
+
+def test_single_file_takes_its_split_from_name_or_flag(tmp_path) -> None:
+    path = tmp_path / "metaqa_1hop_test.txt"
+    path.write_text("where was [Bo] born\tRiga\n")
+    assert prepare_source("kgqa", path, tmp_path / "a") == {"test_rows": 1}
+    assert pq.read_table(tmp_path / "a" / "test.parquet").column("id").to_pylist() == ["test-00000"]
+    assert prepare_source("kgqa", path, tmp_path / "b", split="dev") == {"dev_rows": 1}
+    with pytest.raises(ConfigError, match="pass --split"):
+        prepare_source("kgqa", path.rename(tmp_path / "questions.txt"), tmp_path / "c")

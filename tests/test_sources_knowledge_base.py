@@ -83,3 +83,8 @@ def test_deterministic_bytes(tmp_path: Path):
     prepare_source("knowledge_base", tmp_path / "raw", tmp_path / "b")
     a, b = (tmp_path / d / "passages.parquet" for d in "ab")
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_single_file_of_any_name(tmp_path: Path):
+    path = write(tmp_path / "raw", DPR).rename(tmp_path / "my_passages.tsv.gz")
+    assert prepare_source("knowledge_base", path, tmp_path / "out") == {"passages": 4}

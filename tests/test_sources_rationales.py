@@ -137,3 +137,13 @@ def test_same_question_twice_is_a_bad_row(tmp_path: Path):
         prepare_source("rationales", raw, tmp_path / "out")
     metrics = prepare_source("rationales", raw, tmp_path / "out", strict=False)
     assert metrics["skipped_rows.medqa/dev"] == 1 and rows(tmp_path / "out") == EXPECTED
+
+
+def test_single_archive_of_any_name(tmp_path: Path):
+    archive = write_tar(tmp_path / "raw", FILES).rename(tmp_path / "kard.tgz")
+    prepare_source("rationales", archive, tmp_path / "out")
+    assert rows(tmp_path / "out") == EXPECTED
+    bad = write_tar(tmp_path / "raw", {"medqa/test/q9.json": {"model": "m"}}).rename(tmp_path / "bad.tgz")
+    with pytest.raises(InputError) as err:
+        prepare_source("rationales", bad, tmp_path / "out2")
+    assert err.value.path == f"{bad}[medqa/test/q9.json]"  # the user's file, not the stand-in link

@@ -1,5 +1,6 @@
-"""Shared plumbing for the source parsers: locating inputs, reading numbered lines from plain or
-gzip files, the strict/lenient bad-row policy, field validation and batched Parquet writing."""
+"""Shared plumbing for the source parsers: locating inputs (a raw directory, or a single file
+standing in for one of its files), reading numbered lines from plain or gzip files, the
+strict/lenient bad-row policy, field validation and batched Parquet writing."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import io
 import json
 import logging
 import os
+import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple, TypeVar
@@ -20,7 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from tqdm import tqdm
 
-from kg_ml.errors import InputError
+from kg_ml.errors import ConfigError, InputError
 from kg_ml.io import ParquetSink
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,45 @@ def find_input(raw_dir: Path, name: str, *, required: bool = True) -> Path | Non
     if required:
         raise InputError(raw_dir / name, "missing input file (plain or .gz); run download first")
     return None
+
+
+def split_inputs(raw_dir: Path, files: Mapping[str, str], source: str) -> dict[str, Path]:
+    """The per-split files present (``files``: split -> name), at least one; an absent split is
+    skipped with a warning."""
+    paths = {split: find_input(raw_dir, name, required=False) for split, name in files.items()}
+    if not any(paths.values()):
+        find_input(raw_dir, next(iter(files.values())))  # raises the missing-file error
+    for split, path in paths.items():
+        if path is None:
+            log.warning("%s: no %s file in %s; skipping that split", source, split, raw_dir)
+    return {split: path for split, path in paths.items() if path is not None}
+
+
+def split_named(name: str, splits: Iterable[str]) -> str | None:
+    """The split a file name names as a word (``us_test.jsonl`` -> ``test``); None for none or
+    several."""
+    words = set(re.split(r"[^a-z0-9]+", name.lower()))
+    found = [split for split in splits if split in words]
+    return found[0] if len(found) == 1 else None
+
+
+def stand_in_name(path: Path, names: str | Mapping[str, str], split: str | None = None) -> str:
+    """The raw file name a single input file ``path`` is prepared as: ``names`` itself, or for a
+    source with a file per split (``names``: split -> name) that of ``split``, by default the
+    split ``path``'s name names. Keeps a ``.gz`` suffix, which is how gzip is detected."""
+    if isinstance(names, str):
+        if split is not None:
+            raise ConfigError(f"--split {split}: this source has no per-split input files")
+        name = names
+    else:
+        choices = ", ".join(names)
+        if split is None and (split := split_named(path.name, names)) is None:
+            raise ConfigError(f"{path}: the file name does not say which split it is ({choices}); "
+                              "pass --split")
+        if split not in names:
+            raise ConfigError(f"--split {split}: expected one of {choices}")
+        name = names[split]
+    return f"{name}.gz" if path.name.endswith(".gz") and not name.endswith(".gz") else name
 
 
 def truncated_gzip(path: Path | str, line: int) -> InputError:
@@ -202,15 +243,21 @@ class Loc(NamedTuple):
 
 class BadRows:
     """The bad-row policy: strict raises the first row's error; lenient counts it per file,
-    logs it (the first few per file) and lets the caller skip the row."""
+    logs it (the first few per file) and lets the caller skip the row.
 
-    def __init__(self, strict: bool, raw_dir: Path) -> None:
+    ``stand_in``: ``(link, file)`` when raw_dir is a temporary directory holding only ``link``
+    to the user's single input ``file``; errors and counts then name ``file``.
+    """
+
+    def __init__(self, strict: bool, raw_dir: Path, *, stand_in: tuple[Path, Path] | None = None) -> None:
         self.strict = strict
         self.raw_dir = raw_dir
+        self.stand_in = stand_in
         self.counts: Counter[str] = Counter()
 
     def __call__(self, err: InputError, key: str | None = None) -> None:
         """Raise ``err`` (strict) or count it under ``key`` (default: its file, relative to raw_dir)."""
+        err = self.shown(err)
         if self.strict:
             raise err
         key = key or self._key(err.path)
@@ -219,6 +266,20 @@ class BadRows:
             log.warning("skipping bad row: %s", err)
         elif self.counts[key] == _LOGGED_PER_FILE + 1:
             log.warning("%s: more bad rows; only their count is reported", key)
+
+    def shown(self, err: InputError) -> InputError:
+        """``err`` naming the user's file (and its folder) instead of the stand-in link (and the
+        temporary directory); ``err`` itself when there is nothing to rename."""
+        if self.stand_in is None:
+            return err
+        link, file = self.stand_in
+        for temporary, real in ((link, file), (self.raw_dir, file.parent)):
+            prefix = str(temporary)
+            rest = err.path[len(prefix):]
+            # rest: "" (the link), "/name" (in the directory) or "[member]" (in an archive)
+            if err.path.startswith(prefix) and rest[:1] in ("", os.sep, "["):
+                return InputError(f"{real}{rest}", err.message, line=err.line, field=err.field)
+        return err
 
     def _key(self, path: str) -> str:
         try:
@@ -267,6 +328,14 @@ def require(obj: dict, key: str, typ: type | tuple[type, ...], loc: Loc, field: 
     if isinstance(value, bool) and bool not in types or not isinstance(value, types):
         want = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
         raise loc.error(f"expected {want}, got {type_name(value)}", field)
+    return value
+
+
+def require_text(obj: dict, key: str, loc: Loc, field: str | None = None) -> str:
+    """``obj[key]``: a string with more than whitespace in it; else InputError."""
+    value = require(obj, key, str, loc, field)
+    if not value.strip():
+        raise loc.error("empty", field or key)
     return value
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from kg_ml.sources.common import BadRows, Loc, TableWriter, find_input, iter_lines, json_object, require
+from kg_ml.sources.common import BadRows, Loc, TableWriter, iter_lines, json_object, require, split_inputs
 
 log = logging.getLogger(__name__)
 
@@ -126,20 +126,14 @@ def _read_file(path: Path, split: str, bad: BadRows, stats: dict[str, int], *,
 def prepare(raw_dir: Path, out_dir: Path, bad: BadRows, *, dataset: str | None = "HotpotQA") -> dict:
     """Write train/dev/test.parquet; ``dataset`` is the header name to insist on (None: any)."""
     stats = {"span_text_mismatches": 0}
-    paths = {split: find_input(raw_dir, name, required=False) for split, name in FILES.items()}
-    if not any(paths.values()):
-        find_input(raw_dir, FILES["train"])  # raises the missing-file error
+    paths = split_inputs(raw_dir, FILES, "hotpotqa")
     tables = {"train": ("train",), "dev": ("dev", "test")}
     seen: set[str] = set()
     duplicates = 0
     with ExitStack() as stack:
         writers = {t: stack.enter_context(TableWriter(out_dir / f"{t}.parquet", SCHEMA))
-                   for split, path in paths.items() if path is not None for t in tables[split]}
+                   for split in paths for t in tables[split]}
         for split, path in paths.items():
-            if path is None:
-                log.warning("hotpotqa: no %s file in %s; writing no %s table",
-                            split, raw_dir, "/".join(tables[split]))
-                continue
             for rows in _read_file(path, split, bad, stats, dataset=dataset):
                 target = split if split == "train" or not rows else dev_test_half(rows[0][0])
                 for row in rows:

@@ -6,17 +6,15 @@ entity names (mapped to Wikidata5M ids later, by the KGQA stages).
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
 import pyarrow as pa
 
-from kg_ml.sources.common import BadRows, Loc, TableWriter, find_input, iter_lines, tab_fields
-
-log = logging.getLogger(__name__)
+from kg_ml.sources.common import BadRows, Loc, TableWriter, iter_lines, split_inputs, tab_fields
 
 SPLITS = ("train", "dev", "test")
+FILES = {split: f"qa_{split}.txt" for split in SPLITS}
 SCHEMA = pa.schema([
     ("id", pa.string()),
     ("question", pa.string()),
@@ -46,13 +44,9 @@ def _row(split: str, path: Path):
 
 
 def prepare(raw_dir: Path, out_dir: Path, bad: BadRows) -> dict:
-    """Write train/dev/test.parquet from qa_<split>.txt (at least the train file)."""
+    """Write train/dev/test.parquet from the qa_<split>.txt files present (at least one)."""
     metrics: dict[str, int] = {}
-    for split in SPLITS:
-        path = find_input(raw_dir, f"qa_{split}.txt", required=split == "train")
-        if path is None:
-            log.warning("kgqa: no %s file in %s; skipping that split", split, raw_dir)
-            continue
+    for split, path in split_inputs(raw_dir, FILES, "kgqa").items():
         with TableWriter(out_dir / f"{split}.parquet", SCHEMA) as out:
             for row in bad.parse(iter_lines(path, desc=f"kgqa {split}"), _row(split, path)):
                 out.add(row)

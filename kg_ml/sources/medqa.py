@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pyarrow as pa
 
-from kg_ml.sources.common import BadRows, Loc, TableWriter, find_input, iter_lines, json_object, require
-
-log = logging.getLogger(__name__)
+from kg_ml.sources.common import (BadRows, Loc, TableWriter, iter_lines, json_object, require, require_text,
+                                  split_inputs)
 
 SPLITS = ("train", "dev", "test")
+FILES = {split: f"phrases_no_exclude_{split}.jsonl" for split in SPLITS}
 SCHEMA = pa.schema([
     ("id", pa.string()),
     ("question", pa.string()),
@@ -31,14 +30,16 @@ class _Reader:
         self.path = str(path)
         self.split = split
         self.n_options: int | None = None
+        self.records = 0  # non-blank lines, good or bad
 
     def row(self, item: tuple[int, bytes]) -> tuple | None:
         lineno, raw = item
         if not raw.strip():
             return None  # blank line
+        self.records += 1
         loc = Loc(self.path, lineno)
         obj = json_object(raw, loc)
-        question = require(obj, "question", str, loc)
+        question = require_text(obj, "question", loc)
         answer = require(obj, "answer", str, loc)
         meta_info = require(obj, "meta_info", str, loc)  # kept verbatim (the release has 'stfep2&3')
         answer_idx = require(obj, "answer_idx", str, loc)
@@ -57,25 +58,21 @@ class _Reader:
             raise loc.error(f"expected keys A, B, C, ...; got {', '.join(map(str, options))}", "options")
         if self.n_options is not None and n != self.n_options:
             raise loc.error(f"{n} options, but earlier rows of this file have {self.n_options}", "options")
-        values = [require(options, k, str, loc, f"options.{k}") for k in _KEYS[:n]]
+        values = [require_text(options, k, loc, f"options.{k}") for k in _KEYS[:n]]
         self.n_options = n
         return values
 
 
 def prepare(raw_dir: Path, out_dir: Path, bad: BadRows) -> dict:
-    """Write train/dev/test.parquet for the split files present (at least one)."""
-    paths = {s: find_input(raw_dir, f"phrases_no_exclude_{s}.jsonl", required=False) for s in SPLITS}
-    if not any(paths.values()):
-        find_input(raw_dir, "phrases_no_exclude_train.jsonl")  # raises the missing-file error
+    """Write train/dev/test.parquet for the split files present (at least one, none empty)."""
     metrics: dict[str, int] = {}
-    for split, path in paths.items():
-        if path is None:
-            log.warning("medqa: no %s file in %s; skipping that split", split, raw_dir)
-            continue
+    for split, path in split_inputs(raw_dir, FILES, "medqa").items():
         reader = _Reader(path, split)
         with TableWriter(out_dir / f"{split}.parquet", SCHEMA) as out:
             for row in bad.parse(iter_lines(path, desc=f"medqa {split}"), reader.row):
                 out.add(row)
+        if not reader.records:  # most likely a wrong or truncated download, not a real split
+            raise Loc(str(path)).error("no records")
         metrics[f"{split}_rows"] = out.count
         metrics[f"{split}_options"] = reader.n_options or 0
     return metrics
