@@ -16,6 +16,7 @@ PLOTS = Path("plots")
 METRICS = Path("metrics")
 REPORTS = Path("reports")
 INDEX = DATA / "index"
+DOWNLOAD_CACHE = DATA / ".download-cache"  # partial downloads, resumed by the next download@
 
 
 def raw(source: str) -> Path:

@@ -9,33 +9,29 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from kg_ml import paths
 from kg_ml.cli import run, stage_parser
-from kg_ml.config import load_params
 from kg_ml.errors import ConfigError
-from kg_ml.io import write_json
 
 
-def main(args) -> None:
-    params = load_params(args.params)
+def main(args, params):
     if args.kg not in params.grounding.kg:
         raise ConfigError(f"unknown graph {args.kg!r}; grounding.kg defines: {', '.join(params.grounding.kg)}")
     cfg = params.grounding.kg[args.kg]
-    prepared = Path(args.input or f"data/prepared/{cfg.source}")
+    prepared = Path(args.input or paths.prepared(cfg.source))
     if not prepared.is_dir():
         raise ConfigError(f"{prepared}: input does not exist (run prepare@{cfg.source} first, or pass --input)")
     from kg_ml.kg.build import build_kg  # spaCy loads here: --help and config errors stay instant
 
-    metrics = build_kg(cfg, prepared, Path(args.output or f"data/kg/{args.kg}"))
-    if args.metrics != "-":
-        write_json(args.metrics or f"metrics/build_kg_{args.kg}.json", metrics)
+    return build_kg(cfg, prepared, Path(args.output))
 
 
 def parser():
-    p = stage_parser(__doc__.splitlines()[0])
+    p = stage_parser(__doc__.splitlines()[0], metrics=paths.metrics("build_kg_{kg}"))
     p.add_argument("--kg", required=True, help="graph name, a key of grounding.kg in params.yaml")
-    p.add_argument("--input", help="prepared graph directory (default: data/prepared/<grounding.kg.<kg>.source>)")
-    p.add_argument("--output", help="output directory (default: data/kg/<kg>)")
-    p.add_argument("--metrics", help="metrics JSON (default: metrics/build_kg_<kg>.json; '-' for none)")
+    p.add_argument("--input",
+                   help=f"prepared graph directory (default: {paths.prepared('<grounding.kg.<kg>.source>')})")
+    p.add_argument("--output", default=paths.kg("{kg}"), help="output directory (default: %(default)s)")
     return p
 
 

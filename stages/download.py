@@ -5,24 +5,25 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from kg_ml import paths
 from kg_ml.cli import run, stage_parser
-from kg_ml.config import SOURCE_NAMES, load_params
-from kg_ml.download.source import download_source
+from kg_ml.config import SOURCE_NAMES
 
 
-def main(args) -> None:
-    params = load_params(args.params)
+def main(args, params) -> None:
+    from kg_ml.download.source import download_source
+
     spec = params.source(args.source, args.profile)
-    out = Path(args.out or f"data/raw/{args.source}")
-    download_source(args.source, spec, out, cache_dir=Path(args.cache_dir), progress=not args.no_progress)
+    download_source(args.source, spec, Path(args.out), cache_dir=Path(args.cache_dir),
+                    progress=not args.no_progress)
 
 
 def parser():
     p = stage_parser(__doc__)
     p.add_argument("--source", required=True, choices=SOURCE_NAMES)
-    p.add_argument("--out", help="output directory (default: data/raw/<source>)")
+    p.add_argument("--out", default=paths.raw("{source}"), help="output directory (default: %(default)s)")
     p.add_argument("--profile", choices=["sample", "full"], help="override params.yaml's profile")
-    p.add_argument("--cache-dir", default="data/.download-cache",
+    p.add_argument("--cache-dir", default=paths.DOWNLOAD_CACHE,
                    help="where partial downloads wait to be resumed (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p

@@ -10,16 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from kg_ml import paths
 from kg_ml.cli import run, stage_parser
-from kg_ml.config import load_params
 from kg_ml.errors import ConfigError
-from kg_ml.graphs.build import build_subgraphs
-from kg_ml.io import write_json
-from kg_ml.models.pretrained import offline_profile
 
 
-def main(args) -> None:
-    params = load_params(args.params)
+def main(args, params):
     if args.task not in params.grounding.tasks:
         raise ConfigError(f"unknown task {args.task!r}; grounding.tasks defines: {', '.join(params.grounding.tasks)}")
     if args.task not in params.graphs.tasks:
@@ -28,18 +24,17 @@ def main(args) -> None:
     kg = params.grounding.tasks[args.task].kg
     overrides = {k: v for k, v in (("max_node_num", args.max_node_num), ("relevance", args.relevance)) if v}
     cfg = params.graphs.subgraph.model_copy(update=overrides)
-    paths = {"grounded": Path(args.grounded or f"data/grounded/{args.task}"),
-             "kg": Path(args.kg_dir or f"data/kg/{kg}"),
-             "embeddings": Path(args.embeddings or f"data/embeddings/{kg}/concepts.safetensors")}
+    inputs = {"grounded": Path(args.grounded), "kg": Path(args.kg_dir or paths.kg(kg)),
+              "embeddings": Path(args.embeddings or paths.embeddings(kg))}
     for name, stage in (("grounded", f"ground@{args.task}"), ("kg", f"build_kg@{kg}")):
-        if not paths[name].is_dir():
-            raise ConfigError(f"{paths[name]}: input does not exist (run {stage} first)")
-    metrics = build_subgraphs(args.task, kg, cfg, paths["grounded"], paths["kg"], paths["embeddings"],
-                              Path(args.output or f"data/graphs/{args.task}"),
-                              neighbour_fill=params.graphs.tasks[args.task].neighbour_fill,
-                              offline=offline_profile(params.profile))
-    if args.metrics != "-":
-        write_json(args.metrics or f"metrics/subgraph_{args.task}.json", metrics)
+        if not inputs[name].is_dir():
+            raise ConfigError(f"{inputs[name]}: input does not exist (run {stage} first)")
+    from kg_ml.graphs.build import build_subgraphs
+    from kg_ml.models.pretrained import offline_profile
+
+    return build_subgraphs(args.task, kg, cfg, inputs["grounded"], inputs["kg"], inputs["embeddings"],
+                           Path(args.output), neighbour_fill=params.graphs.tasks[args.task].neighbour_fill,
+                           offline=offline_profile(params.profile))
 
 
 def _positive(text: str) -> int:
@@ -49,13 +44,13 @@ def _positive(text: str) -> int:
 
 
 def parser():
-    p = stage_parser(__doc__.splitlines()[0])
+    p = stage_parser(__doc__.splitlines()[0], metrics=paths.metrics("subgraph_{task}"))
     p.add_argument("--task", required=True, help="task name, a key of grounding.tasks in params.yaml")
-    p.add_argument("--grounded", help="grounded task directory (default: data/grounded/<task>)")
-    p.add_argument("--kg-dir", help="built graph directory (default: data/kg/<grounding.tasks.<task>.kg>)")
-    p.add_argument("--embeddings", help="concept embeddings (default: data/embeddings/<kg>/concepts.safetensors)")
-    p.add_argument("--output", help="output directory (default: data/graphs/<task>)")
-    p.add_argument("--metrics", help="metrics JSON (default: metrics/subgraph_<task>.json; '-' for none)")
+    p.add_argument("--grounded", default=paths.grounded("{task}"),
+                   help="grounded task directory (default: %(default)s)")
+    p.add_argument("--kg-dir", help=f"built graph directory (default: {paths.kg('<grounding.tasks.<task>.kg>')})")
+    p.add_argument("--embeddings", help=f"concept embeddings (default: {paths.embeddings('<kg>')})")
+    p.add_argument("--output", default=paths.graphs("{task}"), help="output directory (default: %(default)s)")
     p.add_argument("--max-node-num", type=_positive, help="nodes per subgraph incl. the context node "
                    "(default: graphs.subgraph.max_node_num)")
     p.add_argument("--relevance", choices=["cosine", "lm"], help="default: graphs.subgraph.relevance")
