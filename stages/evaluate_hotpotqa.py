@@ -9,30 +9,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from kg_ml import paths
 from kg_ml.cli import run, stage_parser
-from kg_ml.config import load_params
-from kg_ml.io import write_json
-from kg_ml.qa.evaluate import evaluate_hotpotqa
 
 
-def main(args) -> None:
-    params = load_params(args.params)
+def main(args, params):
+    from kg_ml.qa.evaluate import evaluate_hotpotqa
+
     qa = params.text_kg.hotpotqa.for_profile(params.profile)
-    table = Path(args.table or f"data/prepared/hotpotqa/{args.split}.parquet")
-    metrics = evaluate_hotpotqa(model_dir=Path(args.model), table=table, params=qa, device=args.device,
-                                predictions=Path(args.predictions or f"data/predictions/hotpotqa/{args.split}.parquet"))
-    if args.metrics != "-":
-        write_json(args.metrics, metrics)
+    return evaluate_hotpotqa(model_dir=Path(args.model), table=Path(args.table), params=qa, device=args.device,
+                             predictions=Path(args.predictions))
 
 
 def parser():
-    p = stage_parser(__doc__.splitlines()[0])
-    p.add_argument("--model", default="models/hotpotqa", help="span model directory (default: %(default)s)")
+    p = stage_parser(__doc__.splitlines()[0], metrics=paths.metrics("hotpotqa"))
+    p.add_argument("--model", default=paths.model("hotpotqa"), help="span model directory (default: %(default)s)")
     p.add_argument("--split", default="test", choices=("train", "dev", "test"), help="(default: %(default)s)")
-    p.add_argument("--table", help="a prepared HotpotQA table (default: data/prepared/hotpotqa/<split>.parquet)")
-    p.add_argument("--predictions", help="per-question Parquet (default: data/predictions/hotpotqa/<split>.parquet)")
+    p.add_argument("--table", default=paths.prepared("hotpotqa") / "{split}.parquet",
+                   help="a prepared HotpotQA table (default: %(default)s)")
+    p.add_argument("--predictions", default=paths.predictions("hotpotqa") / "{split}.parquet",
+                   help="per-question Parquet (default: %(default)s)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="(default: %(default)s)")
-    p.add_argument("--metrics", default="metrics/hotpotqa.json", help="metrics JSON ('-' for none; default: %(default)s)")
     return p
 
 

@@ -8,32 +8,30 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from kg_ml import paths
 from kg_ml.cli import run, stage_parser
-from kg_ml.config import load_params
-from kg_ml.io import write_json
-from kg_ml.kgt5.train import finetune_kgqa
 
 
-def main(args) -> None:
-    params = load_params(args.params)
+def main(args, params):
+    from kg_ml.kgt5.train import finetune_kgqa
+
     kgqa = params.text_kg.kgqa.for_profile(params.profile)
-    metrics = finetune_kgqa(prepared_qa=Path(args.questions), prepared_kg=Path(args.prepared), init_dir=Path(args.init),
-                            out_dir=Path(args.out), params=kgqa, checkpoint_dir=Path(args.checkpoints),
-                            log_dir=Path(args.plots))
-    if args.metrics != "-":
-        write_json(args.metrics, metrics)
+    return finetune_kgqa(prepared_qa=Path(args.questions), prepared_kg=Path(args.prepared), init_dir=Path(args.init),
+                         out_dir=Path(args.out), params=kgqa, checkpoint_dir=Path(args.checkpoints),
+                         log_dir=Path(args.plots))
 
 
 def parser():
-    p = stage_parser(__doc__.splitlines()[0])
-    p.add_argument("--questions", default="data/prepared/kgqa", help="prepared KGQA splits (default: %(default)s)")
-    p.add_argument("--prepared", default="data/prepared/wikidata5m", help="prepared KG (default: %(default)s)")
-    p.add_argument("--init", default="models/kgt5", help="KG-completion model to start from (default: %(default)s)")
-    p.add_argument("--out", default="models/kgqa", help="model directory (default: %(default)s)")
-    p.add_argument("--checkpoints", default="checkpoints/kgqa", help="resumable checkpoints (default: %(default)s)")
-    p.add_argument("--plots", default="plots/finetune_kgqa", help="DVCLive step metrics (default: %(default)s)")
-    p.add_argument("--metrics", default="metrics/finetune_kgqa.json",
-                   help="metrics JSON ('-' for none; default: %(default)s)")
+    p = stage_parser(__doc__.splitlines()[0], metrics=paths.metrics("finetune_kgqa"))
+    p.add_argument("--questions", default=paths.prepared("kgqa"), help="prepared KGQA splits (default: %(default)s)")
+    p.add_argument("--prepared", default=paths.prepared("wikidata5m"), help="prepared KG (default: %(default)s)")
+    p.add_argument("--init", default=paths.model("kgt5"),
+                   help="KG-completion model to start from (default: %(default)s)")
+    p.add_argument("--out", default=paths.model("kgqa"), help="model directory (default: %(default)s)")
+    p.add_argument("--checkpoints", default=paths.checkpoints("kgqa"),
+                   help="resumable checkpoints (default: %(default)s)")
+    p.add_argument("--plots", default=paths.plots("finetune_kgqa"),
+                   help="DVCLive step metrics (default: %(default)s)")
     return p
 
 

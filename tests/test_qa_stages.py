@@ -27,7 +27,7 @@ def test_help_and_defaults(name: str, default_model: str, capsys) -> None:
     with pytest.raises(SystemExit):
         stage.parser().parse_args(["--help"])
     assert "--params" in capsys.readouterr().out
-    assert getattr(stage.parser().parse_args([]), default_model) == "models/hotpotqa"
+    assert str(getattr(stage.parser().parse_args([]), default_model)) == "models/hotpotqa"
 
 
 def test_missing_model_is_one_line_error(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -15,6 +15,8 @@ from kg_ml.config_base import StrictModel
 from kg_ml.qa.profiles import Profiled
 from kg_ml.training.config import TrainConfig
 
+SPLITS = ("train", "valid", "test")  # the prepared KG's triple tables (`kg_ml.kgt5.kg`)
+
 
 class TokenizerParams(StrictModel):
     """tokenizer: trained on the verbalised training triples (inputs and targets).

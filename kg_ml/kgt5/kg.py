@@ -13,8 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg_ml.errors import InputError
-
-SPLITS = ("train", "valid", "test")
+from kg_ml.kgt5.config import SPLITS
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> pa.Table:
