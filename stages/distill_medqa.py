@@ -16,17 +16,16 @@ from kg_ml.errors import ConfigError
 
 
 def main(args, all_params):
-    from kg_ml.kard.distill import DistillInputs, distill
-
     params = all_params.kard.for_profile(all_params.profile)
     if args.variant not in params.variants:
         raise ConfigError(f"unknown KARD variant {args.variant!r}; params.yaml kard.variants has {sorted(params.variants)}")
     task = params.variants[args.variant].task
+    from kg_ml.kard.distill import DistillInputs, distill
+
     inputs = DistillInputs(questions=paths.prepared(task) / "train.parquet", rationales=Path(args.rationales),
                            retrieved=paths.retrieved(task) / "train.parquet", passages=Path(args.passages))
-    name = f"distill_{args.variant}"
-    return distill(args.variant, params, inputs, out_dir=Path(args.out), checkpoint_dir=paths.checkpoints(name),
-                   log_dir=paths.plots(name))
+    return distill(args.variant, params, inputs, out_dir=Path(args.out), checkpoint_dir=Path(args.checkpoints),
+                   log_dir=Path(args.plots))
 
 
 def parser():
@@ -35,6 +34,9 @@ def parser():
     p.add_argument("--rationales", default=paths.RATIONALES, help="teacher rationales (default: %(default)s)")
     p.add_argument("--passages", default=paths.PASSAGES, help="knowledge-base passages (default: %(default)s)")
     p.add_argument("--out", default=paths.model("distill_{variant}"), help="model directory (default: %(default)s)")
+    p.add_argument("--checkpoints", default=paths.checkpoints("distill_{variant}"),
+                   help="resumable checkpoints (default: %(default)s)")
+    p.add_argument("--plots", default=paths.plots("distill_{variant}"), help="DVCLive step metrics (default: %(default)s)")
     return p
 
 
