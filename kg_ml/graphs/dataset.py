@@ -196,3 +196,16 @@ class SubgraphDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> QuestionGraphs:
         qid, rows, label = self._questions[index]
         return QuestionGraphs(qid, [self.graph(r) for r in rows], label)
+
+
+def graph_shape(graphs_dir: str | Path, embeddings: str | Path) -> tuple[int, int]:
+    """(node feature width, number of edge types) of a task's subgraphs (``<graphs_dir>/train.parquet``)
+    with these concept embeddings: what a KG-LM's GNN is sized by."""
+    path = Path(graphs_dir) / "train.parquet"
+    stage = f"subgraph@{Path(graphs_dir).name}"
+    if not path.is_file():
+        raise InputError(path, f"missing file (run {stage} first)")
+    info = graph_info(pq.read_schema(path))
+    if "num_edge_types" not in info:
+        raise InputError(path, f"no kg_ml.subgraph metadata (rerun {stage})", field="num_edge_types")
+    return int(load_embeddings(embeddings).vectors.shape[1]), int(info["num_edge_types"])

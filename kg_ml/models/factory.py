@@ -7,12 +7,13 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
+import torch
 from transformers import AutoConfig, AutoModelForTextEncoding, AutoTokenizer, PreTrainedTokenizerBase
 
 from kg_ml.errors import ConfigError, InputError
-from kg_ml.models.kg_lm import KGLMConfig, KGLMPreTrainedModel
+from kg_ml.models.kg_lm import KGLMConfig, KGLMForMultipleChoice, KGLMPreTrainedModel
 from kg_ml.models.params import ModelParams
 from kg_ml.models.pretrained import resolve_pretrained
 
@@ -88,6 +89,41 @@ def from_checkpoint(cls: type[M], model_dir: str | Path, config: KGLMConfig) -> 
         log.warning("%s: GNN settings differ (%s); GNN weights of another shape start fresh", model_dir,
                     ", ".join(f"{k} {getattr(saved, k)} -> {getattr(config, k)}" for k in changed))
     return cls.from_pretrained(model_dir, config=config, ignore_mismatched_sizes=bool(changed))
+
+
+Init = Literal["pretrained", "encoder"]
+
+
+def finetune_config(params: ModelParams, *, init: Init, pretrained_dir: str | Path, use_kg: bool,
+                    graph_shape: tuple[int, int], offline: bool = True,
+                    init_key: str = "init") -> tuple[PreTrainedTokenizerBase, KGLMConfig]:
+    """The tokenizer and KG-LM config a finetune starts from: the pretrained KG-LM's (``init:
+    pretrained``; ``init_key`` names the setting in the error when there is none) or ``params``'
+    encoder's (``init: encoder``). ``graph_shape``: (node feature width, edge types) of the GNN."""
+    if init == "pretrained":
+        if not (Path(pretrained_dir) / "config.json").is_file():
+            raise InputError(pretrained_dir,
+                             f"no pretrained KG-LM here (run pretrain first, or set {init_key}: encoder)")
+        tokenizer = AutoTokenizer.from_pretrained(pretrained_dir)
+        encoder = KGLMConfig.from_pretrained(pretrained_dir).encoder
+    else:
+        tokenizer = load_tokenizer(params, offline=offline)
+        encoder = encoder_config(params, tokenizer, offline=offline)
+    tokenizer.model_max_length = params.max_length  # saved with the model: evaluation uses the same
+    feature_dim, edge_types = graph_shape
+    return tokenizer, kg_lm_config(params, encoder, use_kg=use_kg, node_feature_dim=feature_dim,
+                                   num_edge_types=edge_types)
+
+
+def multiple_choice_model(params: ModelParams, config: KGLMConfig, *, init: Init, pretrained_dir: str | Path,
+                          seed: int, offline: bool = True) -> KGLMForMultipleChoice:
+    """The multiple-choice KG-LM of ``finetune_config``: the pretrained KG-LM's weights (``init:
+    pretrained``) or ``params``' encoder's; what is fresh (the head, or all with ``init: encoder``)
+    is drawn after ``torch.manual_seed(seed)``."""
+    torch.manual_seed(seed)
+    if init == "pretrained":
+        return from_checkpoint(KGLMForMultipleChoice, pretrained_dir, config)
+    return new_model(KGLMForMultipleChoice, params, config, offline=offline)
 
 
 _VOLATILE = {"_name_or_path", "transformers_version", "architectures", "dtype"}

@@ -1,32 +1,21 @@
 """finetune_joint: MedQA, HotpotQA and KGQA heads on one KG-LM encoder, trained by the shared loop
-on a mixed schedule, then scored per task on the test splits beside the single-task numbers."""
+on a mixed schedule, then scored per task on the test splits (the report sets these beside the
+single-task numbers)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import torch
-from transformers import AutoTokenizer
 
-from kg_ml.errors import ConfigError, InputError
-from kg_ml.graphs.dataset import SubgraphDataset
-from kg_ml.graphs.embeddings import load_embeddings
-from kg_ml.graphs.schema import graph_info
+from kg_ml.errors import ConfigError
+from kg_ml.graphs.dataset import SubgraphDataset, graph_shape
+from kg_ml.io.metrics import rounded, rounded_all
 from kg_ml.kgt5.kg import load_kg
-from kg_ml.models.factory import (
-    encoder_config,
-    from_checkpoint,
-    kg_lm_config,
-    load_tokenizer,
-    new_model,
-    resume_key,
-)
-from kg_ml.models.kg_lm import KGLMConfig, KGLMForMultipleChoice
+from kg_ml.models.factory import finetune_config, multiple_choice_model, resume_key
 from kg_ml.models.params import ModelParams
 from kg_ml.multitask.config import JointParams
 from kg_ml.multitask.evaluate import SpanSplit, Split, evaluate_split, first_entity_scores, score
@@ -42,59 +31,33 @@ from kg_ml.training import train
 
 log = logging.getLogger(__name__)
 
-# What each single-task metrics file contributes to the comparison: task -> {our name: its key}.
-SINGLE_TASK_KEYS = {"medqa": {"test_accuracy": "test_accuracy"},
-                    "hotpotqa": {"exact_match": "exact_match", "f1": "f1"},
-                    "kgqa": {"hits@1": "hits@1"}}
-
-
 @dataclass(frozen=True)
 class JointInputs:
-    """Where the tasks' prepared data, the MedQA subgraphs and the pretrained KG-LM are."""
+    """Where the tasks' prepared data, the MedQA subgraphs with their concept embeddings and the
+    pretrained KG-LM are (the stage passes every path)."""
 
-    medqa: Path = Path("data/prepared/medqa")
-    medqa_graphs: Path = Path("data/graphs/medqa")
-    embeddings: Path = Path("data/embeddings/medical/concepts.safetensors")
-    hotpotqa: Path = Path("data/prepared/hotpotqa")
-    kgqa: Path = Path("data/prepared/kgqa")
-    kg: Path = Path("data/prepared/wikidata5m")
-    pretrained: Path = Path("models/pretrain")
-
-
-def _graph_shape(graphs_dir: Path, embeddings: Path) -> tuple[int, int]:
-    """(node feature width, edge types) of the MedQA subgraphs."""
-    path = graphs_dir / "train.parquet"
-    if not path.is_file():
-        raise InputError(path, "missing file (run subgraph@medqa first)")
-    info = graph_info(pq.read_schema(path))
-    if "num_edge_types" not in info:
-        raise InputError(path, "no kg_ml.subgraph metadata (rerun subgraph@medqa)", field="num_edge_types")
-    return int(load_embeddings(embeddings).vectors.shape[1]), int(info["num_edge_types"])
+    medqa: Path
+    medqa_graphs: Path
+    embeddings: Path
+    hotpotqa: Path
+    kgqa: Path
+    kg: Path
+    pretrained: Path
 
 
 def _build_model(joint: JointParams, model: ModelParams, inputs: JointInputs, num_rel: int, offline: bool):
     """The shared encoder (pretrained KG-LM or fresh), its tokenizer and the heads."""
     use_kg = joint.use_kg and "medqa" in joint.tasks
-    feature_dim, edge_types = _graph_shape(inputs.medqa_graphs, inputs.embeddings) if use_kg else (1, 1)
-    if joint.init == "pretrained":
-        if not (inputs.pretrained / "config.json").is_file():
-            raise InputError(inputs.pretrained, "no pretrained KG-LM here (run pretrain first, or set joint.init: encoder)")
-        tokenizer = AutoTokenizer.from_pretrained(inputs.pretrained)
-        encoder = KGLMConfig.from_pretrained(inputs.pretrained).encoder
-    else:
-        tokenizer = load_tokenizer(model, offline=offline)
-        encoder = encoder_config(model, tokenizer, offline=offline)
-    tokenizer.model_max_length = model.max_length
-    config = kg_lm_config(model, encoder, use_kg=use_kg, node_feature_dim=feature_dim, num_edge_types=edge_types)
-    positions = encoder.get("max_position_embeddings") or encoder.get("n_positions")
+    shape = graph_shape(inputs.medqa_graphs, inputs.embeddings) if use_kg else (1, 1)
+    tokenizer, config = finetune_config(model, init=joint.init, pretrained_dir=inputs.pretrained,
+                                        use_kg=use_kg, graph_shape=shape, offline=offline, init_key="joint.init")
+    positions = config.encoder.get("max_position_embeddings") or config.encoder.get("n_positions")
     if "hotpotqa" in joint.tasks and positions and joint.hotpotqa.max_seq_length > positions:
         raise ConfigError(f"joint.hotpotqa.max_seq_length: {joint.hotpotqa.max_seq_length} exceeds the encoder's "
                           f"{positions} positions")
-    torch.manual_seed(joint.train.seed)  # the fresh heads (and the encoder with init: encoder)
-    if joint.init == "pretrained":
-        mc = from_checkpoint(KGLMForMultipleChoice, inputs.pretrained, config)
-    else:
-        mc = new_model(KGLMForMultipleChoice, model, config, offline=offline)
+    # the fresh heads (and the encoder with init: encoder) are drawn from joint.train.seed
+    mc = multiple_choice_model(model, config, init=joint.init, pretrained_dir=inputs.pretrained,
+                               seed=joint.train.seed, offline=offline)
     return JointModel.from_multiple_choice(mc, list(joint.tasks), num_rel), tokenizer, use_kg
 
 
@@ -114,27 +77,9 @@ def _kgqa_split(split: str, inputs: JointInputs, kg, tokenizer, joint: JointPara
                        joint.kgqa.candidates, answerable_only=answerable_only)
 
 
-def _r4(value: float) -> float:
-    return round(float(value), 4)
-
-
-def read_single_task(paths: dict[str, Path]) -> dict[str, dict[str, float]]:
-    """The single-task numbers to compare against, from each task's metrics file."""
-    out = {}
-    for task, path in sorted(paths.items()):
-        if not path.is_file():
-            raise InputError(path, f"missing single-task metrics of {task} (run its evaluation first)")
-        data = json.loads(path.read_text())
-        for ours, theirs in SINGLE_TASK_KEYS[task].items():
-            if theirs not in data:
-                raise InputError(path, "missing metric", field=theirs)
-            out.setdefault(task, {})[ours] = data[theirs]
-    return out
-
-
 def finetune_joint(joint: JointParams, model_params: ModelParams, *, inputs: JointInputs, out_dir: Path,
-                   single_task: dict[str, Path] | None = None, checkpoint_dir: Path | None = None,
-                   log_dir: Path | None = None, offline: bool = True) -> dict[str, Any]:
+                   checkpoint_dir: Path | None = None, log_dir: Path | None = None,
+                   offline: bool = True) -> dict[str, Any]:
     """Train the joint model (best step by the mean dev score), evaluate it on test, return metrics."""
     tasks = list(joint.tasks)
     kg = load_kg(inputs.kg) if "kgqa" in tasks else None
@@ -193,34 +138,31 @@ def finetune_joint(joint: JointParams, model_params: ModelParams, *, inputs: Joi
     model.eval()
     with torch.no_grad():
         tested = evaluate_split(model, test, tokenizer=tokenizer, span=span, batch_size=joint.eval_batch_size)
-    return _metrics(joint, tested, result, counts, schedule, test, train_sets,
-                    read_single_task(single_task or {}))
+    return _metrics(joint, tested, result, counts, schedule, test, train_sets)
 
 
-def _metrics(joint: JointParams, tested, result, counts, schedule: MixedSteps, test: Split, train_sets,
-             single: dict[str, dict[str, float]]) -> dict[str, Any]:
+def _metrics(joint: JointParams, tested, result, counts, schedule: MixedSteps, test: Split,
+             train_sets) -> dict[str, Any]:
     ours: dict[str, dict[str, float]] = {}
     if "medqa" in tested:
-        ours["medqa"] = {"test_accuracy": _r4(tested["medqa"]["accuracy"])}
+        ours["medqa"] = {"test_accuracy": rounded(tested["medqa"]["accuracy"])}
     if "hotpotqa" in tested:
-        ours["hotpotqa"] = {k: _r4(tested["hotpotqa"][k]) for k in ("exact_match", "f1")}
+        ours["hotpotqa"] = {k: rounded(tested["hotpotqa"][k]) for k in ("exact_match", "f1")}
     if "kgqa" in tested:
-        ours["kgqa"] = {"hits@1": _r4(tested["kgqa"]["hits@1"])}
+        ours["kgqa"] = {"hits@1": rounded(tested["kgqa"]["hits@1"])}
     baselines: dict[str, dict[str, float]] = {}
     if test.hotpotqa is not None:
         first = first_entity_scores(test.hotpotqa.rows)
-        baselines["hotpotqa"] = {f"first_entity_{k}": _r4(v) for k, v in first.items()}
+        baselines["hotpotqa"] = rounded_all(first, prefix="first_entity_")
     if test.kgqa is not None:
-        baselines["kgqa"] = {"random_candidate_hits@1": _r4(test.kgqa.random_candidate_hits()),
-                             "mean_candidates": round(test.kgqa.mean_candidates(), 2)}
-    dev = {k: _r4(v) for k, v in result.best_metrics.items()}
+        baselines["kgqa"] = {"random_candidate_hits@1": rounded(test.kgqa.random_candidate_hits()),
+                             "mean_candidates": rounded(test.kgqa.mean_candidates(), 2)}
+    dev = rounded_all(result.best_metrics)
     training = {"adapters": int(joint.adapters.enabled), **counts,
-                "trainable_share": round(counts["trainable_parameters"] / counts["parameters"], 6),
+                "trainable_share": rounded(counts["trainable_parameters"] / counts["parameters"], 6),
                 "steps": result.global_step, "best_step": result.best_step,
                 **{f"micro_batches_{t}": n for t, n in schedule.task_counts().items()},
                 **{f"train_examples_{t}": len(d) for t, (d, _) in sorted(train_sets.items())},
-                "train_loss": None if result.train_loss is None else round(result.train_loss, 6)}
-    out = {"joint": ours, "single_task": {t: single[t] for t in ours if t in single}, "baselines": baselines,
-           "dev": dev, "train": training}
-    log.info("joint test: %s | single-task: %s", ours, out["single_task"])
-    return out
+                "train_loss": rounded(result.train_loss, 6)}
+    log.info("joint test: %s", ours)
+    return {"joint": ours, "baselines": baselines, "dev": dev, "train": training}

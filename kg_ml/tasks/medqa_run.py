@@ -14,24 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
-import torch
 from transformers import AutoTokenizer
 
 from kg_ml.errors import InputError
-from kg_ml.graphs.dataset import SubgraphDataset
-from kg_ml.graphs.schema import graph_info
+from kg_ml.graphs.dataset import SubgraphDataset, graph_shape
 from kg_ml.io import atomic_dir, write_parquet
 from kg_ml.io.metrics import rounded
-from kg_ml.models.factory import (
-    encoder_config,
-    from_checkpoint,
-    kg_lm_config,
-    load_tokenizer,
-    new_model,
-    resume_key,
-)
-from kg_ml.models.kg_lm import KGLMConfig, KGLMForMultipleChoice, is_lm_param
+from kg_ml.models.factory import finetune_config, multiple_choice_model, resume_key
+from kg_ml.models.kg_lm import KGLMForMultipleChoice, is_lm_param
 from kg_ml.models.params import KgLmParams
 from kg_ml.tasks.medqa import MedqaCollator, MedqaDataset, dev_evaluator, loss_fn, predict, prediction_table
 from kg_ml.training import train
@@ -50,36 +40,14 @@ def _inputs(split: str, questions_dir: Path, graphs_dir: Path, embeddings: Path,
     return questions, graphs
 
 
-def _graph_shape(graphs_dir: Path, embeddings: Path) -> tuple[int, int]:
-    """(node feature width, number of edge types) of the task's subgraphs."""
-    path = Path(graphs_dir) / "train.parquet"
-    if not path.is_file():
-        raise InputError(path, "missing file (run subgraph@medqa first)")
-    info = graph_info(pq.read_schema(path))
-    if "num_edge_types" not in info:
-        raise InputError(path, "no kg_ml.subgraph metadata (rerun subgraph@medqa)", field="num_edge_types")
-    from kg_ml.graphs.embeddings import load_embeddings
-
-    return int(load_embeddings(embeddings).vectors.shape[1]), int(info["num_edge_types"])
-
-
 def finetune(params: KgLmParams, variant: str, *, questions_dir: Path, graphs_dir: Path, embeddings: Path,
              pretrained_dir: Path, out_dir: Path, checkpoint_dir: Path | None = None, log_dir: Path | None = None,
              offline: bool = True) -> dict[str, Any]:
     """Finetune one variant on the train split, selecting the best step by dev accuracy."""
     spec, medqa = params.medqa.variants[variant], params.medqa
-    feature_dim, edge_types = _graph_shape(graphs_dir, embeddings)
-    if spec.init == "pretrained":
-        if not (Path(pretrained_dir) / "config.json").is_file():
-            raise InputError(pretrained_dir, "no pretrained KG-LM here (run pretrain first, or set init: encoder)")
-        tokenizer = AutoTokenizer.from_pretrained(pretrained_dir)
-        encoder = KGLMConfig.from_pretrained(pretrained_dir).encoder
-    else:
-        tokenizer = load_tokenizer(params.model, offline=offline)
-        encoder = encoder_config(params.model, tokenizer, offline=offline)
-    tokenizer.model_max_length = params.model.max_length  # saved with the model: evaluation uses the same
-    config = kg_lm_config(params.model, encoder, use_kg=spec.use_kg, node_feature_dim=feature_dim,
-                          num_edge_types=edge_types)
+    tokenizer, config = finetune_config(params.model, init=spec.init, pretrained_dir=pretrained_dir,
+                                        use_kg=spec.use_kg, graph_shape=graph_shape(graphs_dir, embeddings),
+                                        offline=offline)
     train_q, train_g = _inputs("train", questions_dir, graphs_dir, embeddings, spec.use_kg)
     dev_q, dev_g = _inputs("dev", questions_dir, graphs_dir, embeddings, spec.use_kg)
     train_set = MedqaDataset(train_q, tokenizer, params.model.max_length, train_g)
@@ -87,11 +55,8 @@ def finetune(params: KgLmParams, variant: str, *, questions_dir: Path, graphs_di
     log.info("finetune_medqa@%s: %d train / %d dev questions, init %s, %s", variant, len(train_set), len(dev_set),
              spec.init, "with the KG" if spec.use_kg else "text only")
 
-    torch.manual_seed(medqa.train.seed)  # fresh weights (the head; everything with init: encoder)
-    if spec.init == "pretrained":
-        model = from_checkpoint(KGLMForMultipleChoice, pretrained_dir, config)
-    else:
-        model = new_model(KGLMForMultipleChoice, params.model, config, offline=offline)
+    model = multiple_choice_model(params.model, config, init=spec.init, pretrained_dir=pretrained_dir,
+                                  seed=medqa.train.seed, offline=offline)
     inputs = [train_q, dev_q, *(p.path for p in (train_g, dev_g) if p is not None)]
     if spec.init == "pretrained":
         inputs.append(Path(pretrained_dir) / "model.safetensors")
@@ -101,7 +66,8 @@ def finetune(params: KgLmParams, variant: str, *, questions_dir: Path, graphs_di
                    save_extra=tokenizer.save_pretrained,
                    resume_key=resume_key(inputs, spec.model_dump_json()))
     return {"train_questions": len(train_set), "dev_questions": len(dev_set), "steps": result.global_step,
-            "best_step": result.best_step, "best_dev_accuracy": rounded(result.best_metrics.get("accuracy", 0.0), 6),
+            "best_step": result.best_step,
+            "best_dev_accuracy": rounded(result.best_metrics.get("accuracy", 0.0), 6),
             "train_loss": rounded(result.train_loss, 6)}
 
 
