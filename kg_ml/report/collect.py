@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,3 +79,30 @@ def collect_metrics(metrics_dir: str | Path, params: ReportParams) -> list[Metri
     for path in sorted(metrics_dir.glob("*.json")):
         rows += rows_of_file(path, params)
     return sorted(rows)
+
+
+@dataclass(frozen=True, order=True)
+class Comparison:
+    """One test metric of the joint run beside the single-task run's; ``single`` is None where the
+    single-task file or its metric is missing; ``source``: the single-task file (``-``: none named)."""
+
+    task: str
+    metric: str
+    joint: float
+    single: float | None
+    source: str
+
+
+def joint_vs_single(rows: Sequence[MetricRow], params: ReportParams) -> list[Comparison]:
+    """Every ``joint.<task>.<metric>`` row of the joint file beside ``<metric>`` of the task's
+    single-task file (``report.joint_vs_single``), sorted by task and metric."""
+    spec = params.joint_vs_single
+    values = {(r.source, r.metric): r.value for r in rows}
+    out = []
+    for r in rows:
+        if r.source != f"{spec.joint}.json" or not r.metric.startswith("joint."):
+            continue
+        task, _, metric = r.metric.removeprefix("joint.").partition(".")
+        source = f"{spec.single_task[task]}.json" if task in spec.single_task else "-"
+        out.append(Comparison(task, metric, r.value, values.get((source, metric)), source))
+    return sorted(out)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kg_ml.io import atomic_file
-from kg_ml.report.collect import MetricRow
+from kg_ml.report.collect import Comparison, MetricRow, joint_vs_single
 from kg_ml.report.config import ReportParams
 
 log = logging.getLogger(__name__)
@@ -20,12 +20,29 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def render_markdown(rows: Sequence[MetricRow]) -> str:
-    """One table, rows ordered by task, system, metric."""
+def render_markdown(rows: Sequence[MetricRow], params: ReportParams | None = None) -> str:
+    """One table, rows ordered by task, system, metric; with ``params``, the joint vs single-task
+    table after it (when there is a joint metrics file)."""
     lines = ["# kg-ml metrics", "", (f"{len(rows)} metrics from {len({r.source for r in rows})} files "
              "(`metrics/*.json`)."), "", "| task | system | metric | value | file |", "|---|---|---|---:|---|"]
     lines += [f"| {r.task} | {r.system} | {r.metric} | {_fmt(r.value)} | {r.source} |" for r in rows]
+    if params is not None:
+        lines += _joint_table(joint_vs_single(rows, params), params)
     return "\n".join(lines) + "\n"
+
+
+def _joint_table(comparisons: Sequence[Comparison], params: ReportParams) -> list[str]:
+    if not comparisons:
+        return []
+    lines = ["", "## Joint vs single-task", "",
+             f"Test scores of the joint model (`{params.joint_vs_single.joint}.json`, `joint.<task>`) beside "
+             "each task's single-task run.", "",
+             "| task | metric | joint | single-task | joint − single | single-task file |",
+             "|---|---|---:|---:|---:|---|"]
+    for c in comparisons:
+        single, diff = ("-", "-") if c.single is None else (_fmt(c.single), f"{c.joint - c.single:+.4g}")
+        lines.append(f"| {c.task} | {c.metric} | {_fmt(c.joint)} | {single} | {diff} | {c.source} |")
+    return lines
 
 
 def plotted(rows: Sequence[MetricRow], params: ReportParams) -> list[MetricRow]:
@@ -66,7 +83,7 @@ def render_plot(rows: Sequence[MetricRow], params: ReportParams, path: Path) -> 
 def write_report(rows: Sequence[MetricRow], params: ReportParams, markdown: str | Path, plot: str | Path) -> dict:
     """Write both outputs atomically; returns a small summary for the log."""
     with atomic_file(markdown) as tmp:
-        tmp.write_text(render_markdown(rows))
+        tmp.write_text(render_markdown(rows, params))
     with atomic_file(plot) as tmp:
         n_bars = render_plot(rows, params, tmp)
     log.info("report: %d metrics, %d plotted -> %s, %s", len(rows), n_bars, markdown, plot)
