@@ -1,4 +1,4 @@
-"""`kard:` section of params.yaml (distill@<variant>, evaluate@kard)."""
+"""`kard:` section of params.yaml (distill@<variant>, evaluate_kard)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Student(StrictModel):
 
 
 class Inference(StrictModel):
-    """evaluate@kard: passages retrieved with the question + options (``bm25`` or ``reranked``);
+    """evaluate_kard: passages retrieved with the question + options (``bm25`` or ``reranked``);
     ``greedy`` decoding or ``self_consistency`` (``num_samples`` at ``temperature``, majority vote).
 
     answer: how a generation becomes an option. ``score``: the student's log-likelihood of each

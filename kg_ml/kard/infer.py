@@ -1,4 +1,4 @@
-"""evaluate@kard: question-query retrieval, decoding (greedy or self-consistency), answer
+"""evaluate_kard: question-query retrieval, decoding (greedy or self-consistency), answer
 extraction and accuracy, for every student variant; generations kept for inspection."""
 
 from __future__ import annotations
