@@ -5,7 +5,7 @@
 
 Configs (synthetic batches, random init, nothing downloaded):
 - ``sample``: ``kg_lm.model`` from params.yaml (the sample profile's tiny BERT + GNN) on the CPU
-  with ``kg_lm.cpu_threads`` threads, at the sample corpus's shape: batch 16 x 64 tokens,
+  with ``numerics.cpu_threads`` threads, at the sample corpus's shape: batch 16 x 64 tokens,
   subgraphs of 12 nodes / 40 edges, 28 edge types (the medical graph).
 - ``base`` (only where CUDA is present): a BERT-base-sized encoder (768 x 12 layers, 30522
   vocabulary) with DRAGON's GNN (5 fused layers, gnn_dim 200, 4 heads), batch 64 x 512 tokens,
@@ -81,14 +81,15 @@ class Vocab:
 
 
 def sample_encoder() -> tuple[dict, dict]:
-    """(encoder config, KG-LM sizes) of params.yaml's kg_lm.model, and its cpu_threads."""
+    """(encoder config, KG-LM sizes) of params.yaml's kg_lm.model, and the stages' CPU threads."""
     from kg_ml.config import load_params
 
-    kg_lm = load_params(REPO / "params.yaml").kg_lm
+    params = load_params(REPO / "params.yaml")
+    kg_lm = params.kg_lm
     m = kg_lm.model
     encoder = {"vocab_size": Vocab.size, **m.encoder_config, **m.encoder_overrides}
     return encoder, {"fusion_layers": m.fusion_layers, "gnn_dim": m.gnn_dim, "gnn_heads": m.gnn_heads,
-                     "threads": kg_lm.cpu_threads}
+                     "threads": params.numerics.cpu_threads}
 
 
 BASE_ENCODER = {"model_type": "bert", "vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12,

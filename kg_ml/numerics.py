@@ -64,19 +64,21 @@ def pin_numerics(params: NumericsParams) -> bool:
     """Set the environment that pins ISA and threads; False if it came too late to take effect.
 
     Call before torch, numpy and faiss load: a library that is already loaded keeps the choices
-    it made (a stage run in-process by a test, say), which is logged as a warning. The e2e test
-    checks that every stage of `dvc repro` pinned in time.
+    it made (a stage run in-process by a test, say); then nothing is set and a warning is logged.
+    The e2e test checks that every stage of `dvc repro` pinned in time.
     """
     env: dict[str, str] = dict(PINNED_ENV) if params.cpu_isa == "avx2" else {}
     if params.cpu_threads:
         env.update({name: str(params.cpu_threads) for name in THREAD_ENV})
     loaded = [m for m in _READERS if m in sys.modules]
     stale = sorted(k for k, v in env.items() if os.environ.get(k) != v)
-    os.environ.update(env)
     if loaded and stale:
-        log.warning("numerics not pinned: %s imported before the stage runner set %s",
+        # Leave the environment as the loaded libraries saw it: child processes (torchrun workers,
+        # a test's subprocess) must compute the way this process does.
+        log.warning("numerics not pinned: %s imported before the stage runner could set %s",
                     ", ".join(loaded), ", ".join(stale))
         return False
+    os.environ.update(env)
     return True
 
 

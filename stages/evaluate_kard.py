@@ -1,4 +1,4 @@
-"""evaluate@kard: accuracy of every KARD student (KARD and its ablations) on dev/test, with
+"""evaluate_kard: accuracy of every KARD student (KARD and its ablations) on dev/test, with
 question-query retrieval and greedy or self-consistency decoding.
 
     python stages/evaluate_kard.py [--variants medqa medqa_no_knowledge] [--out data/kard]
@@ -21,7 +21,7 @@ def main(args, all_params):
         raise ConfigError(f"unknown KARD variant(s) {unknown}; params.yaml kard.variants has {sorted(params.variants)}")
     tasks = {params.variants[v].task for v in variants}
     if len(tasks) != 1:
-        raise ConfigError(f"evaluate@kard scores one task at a time; variants {variants} span {sorted(tasks)}")
+        raise ConfigError(f"evaluate_kard scores one task at a time; variants {variants} span {sorted(tasks)}")
     task = tasks.pop()
     from kg_ml.io import atomic_dir, write_parquet
     from kg_ml.kard.infer import evaluate_kard

@@ -10,34 +10,31 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from kg_ml import paths
 from kg_ml.cli import run, stage_parser
-from kg_ml.config import SOURCE_NAMES, load_params
+from kg_ml.config import SOURCE_NAMES
 from kg_ml.errors import ConfigError
-from kg_ml.io import write_json
-from kg_ml.sources import prepare_source
 
 
-def main(args) -> None:
-    params = load_params(args.params)
+def main(args, params):
+    from kg_ml.sources import prepare_source
+
     opts = params.prepare[args.source]
     strict = opts.strict if args.strict is None else args.strict
-    raw = Path(args.input or f"data/raw/{args.source}")
-    out = Path(args.output or f"data/prepared/{args.source}")
+    raw = Path(args.input)
     if not raw.exists():
         raise ConfigError(f"{raw}: input does not exist (run download@{args.source} first, or pass --input)")
-    metrics = prepare_source(args.source, raw, out, strict=strict, split=args.split, **opts.options)
-    if args.metrics != "-":
-        write_json(args.metrics or f"metrics/prepare_{args.source}.json", metrics)
+    return prepare_source(args.source, raw, Path(args.output), strict=strict, split=args.split, **opts.options)
 
 
 def parser():
-    p = stage_parser(__doc__.splitlines()[0])
+    p = stage_parser(__doc__.splitlines()[0], metrics=paths.metrics("prepare_{source}"))
     p.add_argument("--source", required=True, choices=SOURCE_NAMES)
-    p.add_argument("--input", help="raw directory or single file (default: data/raw/<source>)")
+    p.add_argument("--input", default=paths.raw("{source}"),
+                   help="raw directory or single file (default: %(default)s)")
     p.add_argument("--split", help="the split a single --input file holds, for sources with a file per "
                                    "split (default: the split its name names, e.g. us_test.jsonl -> test)")
-    p.add_argument("--output", help="output directory (default: data/prepared/<source>)")
-    p.add_argument("--metrics", help="metrics JSON (default: metrics/prepare_<source>.json; '-' for none)")
+    p.add_argument("--output", default=paths.prepared("{source}"), help="output directory (default: %(default)s)")
     strict = p.add_mutually_exclusive_group()
     strict.add_argument("--strict", dest="strict", action="store_true", default=None,
                         help="fail on the first bad row (default from params.yaml)")

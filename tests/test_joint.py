@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 import yaml
 from safetensors.torch import load_file
-from test_kg_lm_toy import tiny_params, toy_world
+from test_kg_lm_toy import one_thread, tiny_params, toy_world
 
 from kg_ml.cli import run
 from kg_ml.io import write_parquet
@@ -77,7 +77,7 @@ def world(tmp_path_factory):
     """The toy MedQA world with a pretrained tiny KG-LM and tiny HotpotQA / KGQA data."""
     w = toy_world(tmp_path_factory.mktemp("joint"))
     params = tiny_params()
-    with params.cpu_thread_limit():
+    with one_thread():
         pretrain(params, grounded_dir=w.grounded_corpus, graphs_dir=w.graphs_corpus, embeddings=w.embeddings,
                  out_dir=w.root / "pretrain")
     _kg_and_questions(w.root / "prepared")

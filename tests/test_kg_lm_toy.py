@@ -9,11 +9,14 @@ Imported by the other KG-LM tests (``from test_kg_lm_toy import toy_world``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import torch
 
 from kg_ml.graphs.dataset import SubgraphDataset
 from kg_ml.graphs.embeddings import save_embeddings
@@ -128,10 +131,20 @@ def toy_world(root: Path) -> ToyWorld:
     return w
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one thread inside the block (the stage runner sets threads for real stages)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def tiny_params(**medqa_train) -> KgLmParams:
     """A KG-LM small enough to train in a second or two (MiniLM's tokenizer, a 2-layer 16-wide BERT)."""
     return KgLmParams.model_validate({
-        "cpu_threads": 1,
         "model": {"encoder_config": {"model_type": "bert", "hidden_size": 16, "num_hidden_layers": 2,
                                      "num_attention_heads": 2, "intermediate_size": 32,
                                      "max_position_embeddings": 64},

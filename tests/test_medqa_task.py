@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import torch
-from test_kg_lm_toy import DISEASES, tiny_params, toy_world
+from test_kg_lm_toy import DISEASES, one_thread, tiny_params, toy_world
 
 from kg_ml.errors import InputError
 from kg_ml.graphs.dataset import SubgraphDataset
@@ -25,7 +25,7 @@ def world(tmp_path_factory):
     """The toy world with a pretrained tiny KG-LM in ``root/pretrain``."""
     w = toy_world(tmp_path_factory.mktemp("medqa"))
     params = tiny_params()
-    with params.cpu_thread_limit():
+    with one_thread():
         pretrain(params, grounded_dir=w.grounded_corpus, graphs_dir=w.graphs_corpus, embeddings=w.embeddings,
                  out_dir=w.root / "pretrain")
     return w
@@ -33,7 +33,7 @@ def world(tmp_path_factory):
 
 def _finetune(world, variant, tmp_path, **train):
     params = tiny_params(**train)
-    with params.cpu_thread_limit():
+    with one_thread():
         metrics = finetune(params, variant, questions_dir=world.questions, graphs_dir=world.graphs,
                            embeddings=world.embeddings, pretrained_dir=world.root / "pretrain",
                            out_dir=tmp_path / variant, checkpoint_dir=tmp_path / f"ckpt_{variant}",

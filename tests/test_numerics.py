@@ -62,6 +62,7 @@ def test_pinned_training_matches_a_lower_isa_machine(tmp_path: Path) -> None:
 
 
 def test_pinning_sets_every_variable_and_threads(monkeypatch) -> None:
+    monkeypatch.setattr("kg_ml.numerics._READERS", ())  # as in a fresh stage process
     for name in [*PINNED_ENV, "OMP_NUM_THREADS"]:
         monkeypatch.delenv(name, raising=False)
     pin_numerics(NumericsParams(cpu_isa="avx2", cpu_threads=3))
@@ -85,3 +86,4 @@ def test_late_pinning_is_reported(monkeypatch, caplog) -> None:
     monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx512")
     assert pin_numerics(NumericsParams()) is False
     assert "numerics not pinned" in caplog.text
+    assert os.environ["ATEN_CPU_CAPABILITY"] == "avx512"  # children keep computing like this process

@@ -15,8 +15,8 @@ import yaml
 pytestmark = pytest.mark.e2e
 
 
-def _sh(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+def _sh(cmd: list[str], cwd: Path, **env_extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **env_extra)
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
 
 
@@ -36,11 +36,15 @@ def _fresh_copy(repo: Path, dest: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reproduced(tmp_path_factory, ) -> Path:
+def reproduced(tmp_path_factory) -> Path:
+    """A fresh copy after `dvc repro`, with each stage process's kg_ml imports in import_log/."""
     repo = Path(__file__).resolve().parents[1]
     work = _fresh_copy(repo, tmp_path_factory.mktemp("repo"))
-    res = _sh(["dvc", "repro"], work)
+    log_dir = tmp_path_factory.mktemp("import_log")
+    res = _sh(["dvc", "repro"], work, KG_ML_IMPORT_LOG=str(log_dir))
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
+    (work / "repro.log").write_text(res.stdout + res.stderr)
+    (work / "import_log.json").write_text(json.dumps([json.loads(f.read_text()) for f in log_dir.glob("*.json")]))
     return work
 
 
@@ -89,3 +93,61 @@ def test_dvc_metrics_show_lists_counts(reproduced: Path) -> None:
     shown = json.loads(res.stdout)
     files = next(iter(shown.values()))["data"]
     assert any(k.endswith("prepare_medqa.json") for k in files)
+
+
+def _schema_modules() -> set[str]:
+    """Source files of the params models: every stage loads them to validate the whole params.yaml."""
+    from pydantic import BaseModel
+
+    from kg_ml.config import Params
+
+    seen, stack = set(), [Params]
+    while stack:
+        model = stack.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for field in model.model_fields.values():
+            for arg in [field.annotation, *getattr(field.annotation, "__args__", ())]:
+                for leaf in [arg, *getattr(arg, "__args__", ())]:
+                    if isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                        stack.append(leaf)
+    return {sys.modules[m.__module__].__file__ for m in seen}
+
+
+def _repo_relative(files: set[str]) -> set[str]:
+    root = Path(__file__).resolve().parents[1]
+    return {Path(f).resolve().relative_to(root).as_posix() for f in files}
+
+
+def test_every_stage_depends_on_the_code_it_imports(reproduced: Path) -> None:
+    """A kg_ml module that a stage's process imports must be one of its deps (or under one).
+
+    Exempt: the params models of sections the stage does not read, which every stage imports to
+    validate params.yaml as a whole (its own sections' models sit in the packages it imports, and
+    are covered that way), and package ``__init__`` files that only re-export.
+    """
+    lock = yaml.safe_load((reproduced / "dvc.lock").read_text())["stages"]
+    by_cmd = {v["cmd"]: (name, [d["path"] for d in v.get("deps", [])]) for name, v in lock.items()}
+    schema = _repo_relative(_schema_modules())
+    records = json.loads((reproduced / "import_log.json").read_text())
+    stages_seen, missing = set(), {}
+    for record in records:
+        cmd = " ".join(["python", *record["argv"]])
+        if cmd not in by_cmd:
+            continue  # dvc's own helpers, or a process that is not a stage
+        name, deps = by_cmd[cmd]
+        stages_seen.add(name)
+        uncovered = [m for m in record["modules"]
+                     if not any(m == d or m.startswith(d.rstrip("/") + "/") for d in deps)
+                     and m not in schema and not m.endswith("/__init__.py")]
+        if uncovered:
+            missing[name] = uncovered
+    assert stages_seen == set(lock), f"no import record for {sorted(set(lock) - stages_seen)}"
+    assert missing == {}, "deps missing code the stage imports:\n" + "\n".join(
+        f"  {stage}: {', '.join(mods)}" for stage, mods in sorted(missing.items()))
+
+
+def test_every_stage_pinned_its_numerics(reproduced: Path) -> None:
+    log = (reproduced / "repro.log").read_text()
+    assert "numerics not pinned" not in log, [line for line in log.splitlines() if "numerics not pinned" in line]

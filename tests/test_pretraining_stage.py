@@ -9,7 +9,7 @@ import logging
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_kg_lm_toy import R, tiny_params, toy_world
+from test_kg_lm_toy import R, one_thread, tiny_params, toy_world
 
 import kg_ml.pretraining.run as pretrain_run
 from kg_ml.graphs.dataset import SubgraphDataset
@@ -21,7 +21,7 @@ from kg_ml.pretraining.links import kg_edge_types
 
 def _pretrain(world, out, params=None):
     params = params or tiny_params()
-    with params.cpu_thread_limit():
+    with one_thread():
         return pretrain_run.pretrain(params, grounded_dir=world.grounded_corpus, graphs_dir=world.graphs_corpus,
                                      embeddings=world.embeddings, out_dir=out / "model", checkpoint_dir=out / "ckpt",
                                      log_dir=out / "plots")

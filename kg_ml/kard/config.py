@@ -66,15 +66,14 @@ class KardParams(Profiled):
     question, by rationale id (null = all); strip_conclusion: drop a rationale's closing sentence
     when it names an option letter ("Therefore, the answer is (C) ..."), since the target's
     ``Answer: <option> (C)`` follows anyway (shorter targets); max_*_length: token limits
-    (over-long inputs lose knowledge tokens, not the final marker); cpu_threads: torch threads on
-    CPU (a fixed count: bit-identical results across machines; 0: torch's default).
+    (over-long inputs lose knowledge tokens, not the final marker). CPU threads are the stage
+    runner's (params ``numerics``).
     """
 
     passages: int = Field(3, ge=1)
     verify: bool = True
     rationales_per_question: int | None = Field(None, ge=1)
     strip_conclusion: bool = False
-    cpu_threads: int = Field(1, ge=0)
     max_input_length: int = Field(512, ge=8)
     max_target_length: int = Field(192, ge=4)
     student: Student = Student()

@@ -11,7 +11,7 @@ from kg_ml.io.metrics import rounded
 from kg_ml.kard.config import KardParams
 from kg_ml.kard.data import read_passages, read_questions, read_rationales, read_retrieved, training_examples
 from kg_ml.kard.prompts import student_input
-from kg_ml.kard.student import build_student, cpu_threads, encode_inputs, encode_targets
+from kg_ml.kard.student import build_student, encode_inputs, encode_targets
 from kg_ml.kgt5.data import PairDataset, Seq2SeqCollate, seq2seq_loss
 from kg_ml.training import train
 from kg_ml.training.rng import seed_all
@@ -42,12 +42,6 @@ def tokenizer_texts(inputs: DistillInputs) -> list[str]:
 def distill(variant_name: str, params: KardParams, inputs: DistillInputs, *, out_dir: Path,
             checkpoint_dir: Path | None, log_dir: Path | None) -> dict:
     """Train the student of ``params.variants[variant_name]`` into ``out_dir``; returns metrics."""
-    with cpu_threads(params.cpu_threads):
-        return _distill(variant_name, params, inputs, out_dir=out_dir, checkpoint_dir=checkpoint_dir, log_dir=log_dir)
-
-
-def _distill(variant_name: str, params: KardParams, inputs: DistillInputs, *, out_dir: Path,
-             checkpoint_dir: Path | None, log_dir: Path | None) -> dict:
     variant = params.variants[variant_name]
     questions = read_questions(inputs.questions)
     rationales = read_rationales(inputs.rationales, "train") if variant.rationale else {}

@@ -15,7 +15,7 @@ from kg_ml.kard.answers import extract_answer, majority_vote
 from kg_ml.kard.config import KardParams
 from kg_ml.kard.data import Question, read_passages, read_questions
 from kg_ml.kard.prompts import student_input, student_target
-from kg_ml.kard.student import cpu_threads, encode_inputs, load_student
+from kg_ml.kard.student import encode_inputs, load_student
 from kg_ml.kgt5.generate import greedy, sample, sequence_log_probs
 from kg_ml.retrieval.queries import question_query
 
@@ -121,12 +121,6 @@ def evaluate_split(variant_name: str, split: str, model, tokenizer, questions: l
 def evaluate_kard(params: KardParams, model_dirs: Mapping[str, Path], questions_dir: Path, passages_path: Path,
                   retrieve: Retrieve) -> tuple[dict, pa.Table]:
     """Metrics per variant (``{variant: {<split>_accuracy, ...}}``) and all generations."""
-    with cpu_threads(params.cpu_threads):
-        return _evaluate_kard(params, model_dirs, questions_dir, passages_path, retrieve)
-
-
-def _evaluate_kard(params: KardParams, model_dirs: Mapping[str, Path], questions_dir: Path, passages_path: Path,
-                   retrieve: Retrieve) -> tuple[dict, pa.Table]:
     torch.manual_seed(params.inference.seed)
     passages = read_passages(passages_path)
     splits = {s: read_questions(questions_dir / f"{s}.parquet") for s in params.inference.splits}

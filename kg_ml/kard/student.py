@@ -4,8 +4,7 @@ task's own texts (questions, options, knowledge passages, rationales)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
@@ -17,18 +16,6 @@ from kg_ml.kgt5.model import new_t5
 from kg_ml.kgt5.tokenizer import train_tokenizer
 
 log = logging.getLogger(__name__)
-
-
-@contextmanager
-def cpu_threads(n: int) -> Iterator[None]:
-    """torch's intra-op threads at ``n`` inside the block (0: unchanged), restored after."""
-    before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def build_student(params: Student, texts: Iterable[str]):

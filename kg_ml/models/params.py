@@ -7,14 +7,11 @@
     kg_lm.medqa.variants.<v>    finetune_medqa@<v>: initialisation and whether the GNN is used
     kg_lm.medqa.train           finetune_medqa@<v>: kg_ml.training.TrainConfig
     kg_lm.medqa.eval_batch_size evaluate_medqa@<v> and the dev evaluation during finetuning
-    kg_lm.cpu_threads           torch intra-op threads of these stages on CPU (0 = torch's default)
     kg_lm.full                  the full profile's replacements of any of the above
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -117,24 +114,9 @@ class MedqaParams(StrictModel):
 class KgLmParams(Profiled):
     """Use ``for_profile(profile)``: the ``full:`` block replaces values in the full profile.
 
-    cpu_threads: torch's intra-op threads on CPU; a fixed count (not torch's default, the core
-    count) keeps CPU results bit-identical across machines of one CPU type.
+    CPU threads are the stage runner's (params ``numerics``).
     """
 
-    cpu_threads: int = Field(1, ge=0)
     model: ModelParams
     pretrain: PretrainParams = PretrainParams()
     medqa: MedqaParams
-
-    @contextmanager
-    def cpu_thread_limit(self) -> Iterator[None]:
-        """Run the block with torch's intra-op threads at ``cpu_threads`` (0: unchanged), then restore."""
-        import torch
-
-        before = torch.get_num_threads()
-        if self.cpu_threads:
-            torch.set_num_threads(self.cpu_threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(before)

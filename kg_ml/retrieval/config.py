@@ -127,7 +127,6 @@ class RerankerParams(StrictModel):
 
 
 class RetrievalParams(StrictModel):
-    cpu_threads: int = Field(1, ge=0)  # torch / faiss threads on CPU (0: library default)
     index: IndexParams = IndexParams()
     retrieve: RetrieveParams = RetrieveParams()
     reranker: RerankerParams = RerankerParams()
