@@ -9,7 +9,8 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("name, scratch", [("prepare", True), ("grounding", True), ("retrieval", False)])
+@pytest.mark.parametrize("name, scratch", [("prepare", True), ("grounding", True), ("retrieval", False),
+                                           ("numerics_cost", False)])
 def test_benchmark_quick(name, scratch, repo_root, tmp_path) -> None:
     workdir = ["--workdir", str(tmp_path)] if scratch else []  # retrieval keeps everything in memory
     res = subprocess.run([sys.executable, f"bench/{name}.py", "--quick", *workdir],

@@ -161,6 +161,24 @@ def test_save_pretrained_round_trip(tmp_path, mc_model):
     assert torch.equal(loaded(**inputs, num_choices=2).logits, mc_model(**inputs, num_choices=2).logits)
 
 
+def test_auto_classes_load_saved_kg_lm_models(tmp_path, mc_model):
+    """A saved KG-LM loads the way Hugging Face users load models (after importing kg_ml.models.kg_lm)."""
+    from transformers import AutoConfig, AutoModel, AutoModelForMultipleChoice, AutoModelForPreTraining
+
+    inputs = batch([graph(i) for i in range(4)])
+    mc_model.save_pretrained(tmp_path / "mc")
+    assert type(AutoConfig.from_pretrained(tmp_path / "mc")) is KGLMConfig
+    mc = AutoModelForMultipleChoice.from_pretrained(tmp_path / "mc").eval()
+    assert type(mc) is KGLMForMultipleChoice
+    assert torch.equal(mc(**inputs, num_choices=2).logits, mc_model(**inputs, num_choices=2).logits)
+    base = AutoModel.from_pretrained(tmp_path / "mc").eval()  # the fused encoder, without the head
+    assert type(base) is KGLMModel
+    expected = mc_model.kg_lm.state_dict()
+    assert all(torch.equal(v, expected[k]) for k, v in base.state_dict().items())
+    KGLMForPretraining(kg_config()).save_pretrained(tmp_path / "pre")
+    assert type(AutoModelForPreTraining.from_pretrained(tmp_path / "pre")) is KGLMForPretraining
+
+
 def test_pretraining_model_round_trip_and_losses(tmp_path):
     torch.manual_seed(0)
     model = KGLMForPretraining(kg_config(lp_scorer="rotate")).eval()

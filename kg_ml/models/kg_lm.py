@@ -29,7 +29,8 @@ import torch.nn.functional as F
 from huggingface_hub.dataclasses import strict
 from torch import nn
 from torch_geometric.utils import softmax
-from transformers import AutoConfig, AutoModelForTextEncoding, PreTrainedConfig, PreTrainedModel
+from transformers import (AutoConfig, AutoModel, AutoModelForMultipleChoice, AutoModelForPreTraining,
+                          AutoModelForTextEncoding, PreTrainedConfig, PreTrainedModel)
 from transformers import initialization as init
 from transformers.utils import ModelOutput
 
@@ -375,3 +376,11 @@ class KGLMForPretraining(KGLMPreTrainedModel):
             lp_loss = self.link.loss(out.node_states, lp["head"], lp["relation"], lp["tail"],
                                      lp["neg_head"], lp["neg_tail"], lp["neg_valid"])
         return PretrainingOutput(mlm_loss=mlm_loss, lp_loss=lp_loss, mlm_accuracy=accuracy)
+
+
+# So the Auto classes load a saved KG-LM directory once this module is imported, as for any
+# Hugging Face architecture: AutoModel gives the fused encoder (the base model, `kg_lm.*` weights
+# of a task model), AutoModelForMultipleChoice / AutoModelForPreTraining the task models.
+AutoModel.register(KGLMConfig, KGLMModel, exist_ok=True)
+AutoModelForMultipleChoice.register(KGLMConfig, KGLMForMultipleChoice, exist_ok=True)
+AutoModelForPreTraining.register(KGLMConfig, KGLMForPretraining, exist_ok=True)
