@@ -1,5 +1,5 @@
 """What pinned CPU numerics cost: the same training and inference work with each library's native
-kernels and with the pinned (AVX2-level, MKL COMPATIBLE) set of `kg_ml.numerics`, each in a fresh
+kernels and with the pinned (AVX2-level) set of `kg_ml.numerics`, each in a fresh
 process (the libraries read the pinning when they load).
 
     python bench/numerics_cost.py [--quick] [--threads N]

@@ -17,7 +17,7 @@ from kg_ml.numerics import PINNED_ENV, NumericsParams, pin_numerics
 REPO = Path(__file__).resolve().parents[1]
 # What an AVX2-only machine picks by itself: the lower ISA, forced through each library's variable.
 AVX2_MACHINE = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "DNNL_MAX_CPU_ISA": "AVX2",
-                "MKL_CBWR": "COMPATIBLE", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+                "MKL_CBWR": "AVX2", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
                 "OPENBLAS_CORETYPE": "Haswell"}
 
 
@@ -68,6 +68,14 @@ def test_pinning_sets_every_variable_and_threads(monkeypatch) -> None:
     pin_numerics(NumericsParams(cpu_isa="avx2", cpu_threads=3))
     assert all(os.environ[k] == v for k, v in PINNED_ENV.items())
     assert os.environ["OMP_NUM_THREADS"] == "3"
+
+
+def test_a_users_compatible_mkl_branch_is_kept(monkeypatch) -> None:
+    monkeypatch.setattr("kg_ml.numerics._READERS", ())
+    monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx512")
+    pin_numerics(NumericsParams())
+    assert os.environ["MKL_CBWR"] == "COMPATIBLE" and os.environ["ATEN_CPU_CAPABILITY"] == "avx2"
 
 
 def test_native_sets_nothing_and_full_profile_is_native(monkeypatch) -> None:
