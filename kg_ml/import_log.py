@@ -20,9 +20,10 @@ def imported_files() -> list[str]:
     """Repo-relative source files of the kg_ml modules loaded in this process."""
     files = set()
     for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if (name == "kg_ml" or name.startswith("kg_ml.")) and path and name != __name__:
-            files.add(Path(path).resolve().relative_to(_ROOT).as_posix())
+        path = Path(getattr(module, "__file__", None) or "/").resolve()
+        # PyG compiles each GNN layer's `propagate` into a module named after it, kept in /tmp
+        if (name == "kg_ml" or name.startswith("kg_ml.")) and name != __name__ and path.is_relative_to(_ROOT):
+            files.add(path.relative_to(_ROOT).as_posix())
     return sorted(files)
 
 

@@ -1,0 +1,86 @@
+"""The sample's time budget: `dvc repro` from scratch in a fresh copy of the repo, timed per stage.
+
+    python bench/sample_budget.py [--quick] [--budget-s 480] [--keep DIR]
+
+Copies what git would check out (tracked and untracked, not ignored) into a scratch directory,
+runs `dvc repro` there (``--quick``: only the download and prepare stages) and stamps each
+"Running stage" line as it streams by, so a stage's time is the wall time until the next one
+starts (DVC's own bookkeeping included). Prints the stages slowest first, then as the last stdout
+line one JSON object: ``total_s``, ``stages`` (name -> seconds), ``budget_s`` and ``ok`` (the
+run succeeded within the budget).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+STAGE = re.compile(r"^Running stage '([^']+)'")
+
+
+def fresh_copy(dest: Path) -> Path:
+    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        if (REPO / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, dest / rel)
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.email=b@b", "-c", "user.name=b", "commit", "-qm", "copy"]):
+        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
+    return dest
+
+
+def timed_repro(work: Path, targets: list[str]) -> tuple[int, dict[str, float], float]:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    start = last = time.monotonic()
+    current, stages = None, {}
+    proc = subprocess.Popen(["dvc", "repro", *targets], cwd=work, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:
+        if m := STAGE.match(line):
+            now = time.monotonic()
+            if current:
+                stages[current] = round(now - last, 1)
+            current, last = m.group(1), now
+            print(f"{now - start:7.1f}s  {current}", flush=True)
+    rc = proc.wait()
+    end = time.monotonic()
+    if current:
+        stages[current] = round(end - last, 1)
+    return rc, stages, round(end - start, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="download and prepare stages only")
+    ap.add_argument("--budget-s", type=float, default=480.0, help="target for the whole run (default: %(default)s)")
+    ap.add_argument("--keep", type=Path, help="run in this (new) directory and keep it")
+    args = ap.parse_args()
+    scratch = args.keep or Path(tempfile.mkdtemp(prefix="kg-ml-budget-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        work = fresh_copy(scratch)
+        targets = ["prepare"] if args.quick else []
+        rc, stages, total = timed_repro(work, targets)
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    for name, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
+        print(f"{seconds:7.1f}s  {name}")
+    budget = args.budget_s if not args.quick else None
+    print(json.dumps({"total_s": total, "stages": stages, "budget_s": budget, "returncode": rc,
+                      "ok": rc == 0 and (budget is None or total <= budget)}))
+
+
+if __name__ == "__main__":
+    main()
