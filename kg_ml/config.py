@@ -82,6 +82,45 @@ class SourceConfig(StrictModel):
     full: SourceProfile
 
 
+MIRROR_ENV = "KG_ML_MIRROR"
+
+
+def check_mirror(value: str) -> str:
+    """A download mirror: an http(s) base URL with a host, a ``file:`` URL or a local directory
+    path; returned without trailing slashes (the layout is ``<mirror>/<host>/<path>``)."""
+    value = value.strip()
+    stripped = value.rstrip("/")
+    scheme, sep, rest = stripped.partition(":")
+    scheme = scheme.lower() if sep and len(scheme) > 1 else ""  # "C:..." is a drive letter
+    if scheme in ("http", "https"):
+        host = rest.removeprefix("//").split("/", 1)[0]
+        if not rest.startswith("//") or not host:
+            raise ValueError(f"an http(s) mirror needs a host, e.g. https://mirror.example.org/kg-ml; "
+                             f"got {value!r}")
+        if "?" in rest or "#" in rest:
+            raise ValueError(f"a mirror base URL takes no query or fragment, got {value!r}")
+    elif scheme not in ("", "file") or not stripped or scheme == "file" and not rest.strip("/"):
+        raise ValueError(f"must be an http(s) URL, a file: URL or a local directory, got {value!r}")
+    return stripped
+
+
+class DownloadParams(StrictModel):
+    """download@<source> settings shared by every source.
+
+    mirror: fetch every http(s) file from ``<mirror>/<host>/<path>`` instead of its upstream URL
+    (query strings dropped; ``file:`` sources are never rewritten); an http(s) base URL, a
+    ``file:`` URL or a local directory (relative: to the repo root). The environment variable
+    ``KG_ML_MIRROR`` overrides it. Fill a mirror with ``python -m kg_ml.download --mirror-to DIR``.
+    """
+
+    mirror: str | None = None
+
+    @field_validator("mirror")
+    @classmethod
+    def _mirror(cls, v: str | None) -> str | None:
+        return None if v is None else check_mirror(v)
+
+
 class PrepareOptions(StrictModel):
     """Options of prepare@<source>; `strict: false` skips and counts bad rows instead of failing."""
 
@@ -94,6 +133,7 @@ class Params(StrictModel):
 
     profile: Profile
     sources: dict[str, SourceConfig]
+    download: DownloadParams = DownloadParams()
     prepare: dict[str, PrepareOptions]
     grounding: GroundingParams
     graphs: GraphsParams

@@ -11,11 +11,12 @@ from kg_ml.config import SOURCE_NAMES
 
 
 def main(args, params) -> None:
+    from kg_ml.download.mirror import active_mirror
     from kg_ml.download.source import download_source
 
     spec = params.source(args.source, args.profile)
     download_source(args.source, spec, Path(args.out), cache_dir=Path(args.cache_dir),
-                    progress=not args.no_progress)
+                    progress=not args.no_progress, mirror=active_mirror(params.download.mirror))
 
 
 def parser():

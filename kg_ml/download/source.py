@@ -10,6 +10,7 @@ from pathlib import Path
 from kg_ml.config import FileSpec, SourceProfile
 from kg_ml.download.archive import safe_extract
 from kg_ml.download.fetch import fetch
+from kg_ml.download.mirror import fetch_via_mirror, is_http
 from kg_ml.errors import ManualDownloadRequired
 from kg_ml.io import atomic_dir
 
@@ -31,11 +32,13 @@ def _cache_path(cache_dir: Path, f: FileSpec) -> Path:
 
 
 def download_source(name: str, spec: SourceProfile, out_dir: Path, *, cache_dir: Path,
-                    base_dir: Path | None = None, progress: bool = True) -> list[Path]:
+                    base_dir: Path | None = None, progress: bool = True,
+                    mirror: str | None = None) -> list[Path]:
     """Fetch every file of ``spec`` and extract archives; ``out_dir`` appears only on success.
 
     Partial downloads live in ``cache_dir`` (outside any DVC output, which DVC deletes before
-    a rerun) so that a retried stage resumes them with HTTP Range requests.
+    a rerun) so that a retried stage resumes them with HTTP Range requests. ``mirror``: fetch
+    the http(s) files from ``<mirror>/<host>/<path>`` instead (`kg_ml.download.mirror`).
     """
     base_dir = base_dir or Path.cwd()
     if spec.manual:
@@ -48,11 +51,15 @@ def download_source(name: str, spec: SourceProfile, out_dir: Path, *, cache_dir:
     cache_dir.mkdir(parents=True, exist_ok=True)
     with atomic_dir(out_dir) as tmp:
         for f in spec.files:
-            cached = fetch(f.url, _cache_path(cache_dir, f), sha256=f.sha256, base_dir=base_dir,
-                           progress=progress)
+            if mirror and is_http(f.url):
+                cached = fetch_via_mirror(name, f.url, mirror, _cache_path(cache_dir, f), sha256=f.sha256,
+                                          base_dir=base_dir, progress=progress)
+            else:
+                cached = fetch(f.url, _cache_path(cache_dir, f), sha256=f.sha256, base_dir=base_dir,
+                               progress=progress)
             if f.extract:
                 log.info("%s: extracting %s", name, f.path)
-                safe_extract(cached, tmp / Path(f.path).parent, members=f.members)
+                safe_extract(cached, tmp / Path(f.path).parent, members=f.members, progress=progress)
             else:
                 dest = tmp / f.path
                 dest.parent.mkdir(parents=True, exist_ok=True)
