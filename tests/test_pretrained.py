@@ -48,7 +48,8 @@ def hub_cache(tmp_path: Path, monkeypatch) -> Path:
     return cache
 
 
-def test_hub_names_only_download_in_the_full_profile(hub_cache: Path) -> None:
+def test_hub_names_only_download_in_the_full_profile(hub_cache: Path, monkeypatch) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     assert offline_profile("sample") and not offline_profile("full")
     with pytest.raises(ConfigError, match="sample profile never downloads"):
         resolve_pretrained("some-org/some-model", offline=True)
@@ -64,3 +65,12 @@ def test_hub_name_in_the_local_cache_resolves_offline(hub_cache: Path) -> None:
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text("a" * 40)
     assert Path(resolve_pretrained("some-org/cached-model", offline=True)) == snapshot
+
+
+def test_full_profile_under_hf_hub_offline_names_the_missing_model(hub_cache: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError) as e:
+        resolve_pretrained("some-org/missing-model", offline=False)
+    message = str(e.value)
+    assert message.startswith("some-org/missing-model: hub model not in the local Hugging Face cache")
+    assert "python -m kg_ml.models.hub --download" in message and "\n" not in message

@@ -6,12 +6,15 @@ References:
 - an existing local directory (a ``save_pretrained`` output).
 - anything else is a hub name (``roberta-large``). Only the full profile may download it; the
   sample profile is offline (``HF_HUB_OFFLINE=1`` semantics): a hub name is then accepted only
-  when it is already in the local Hugging Face cache, and resolves to that cached snapshot.
+  when it is already in the local Hugging Face cache, and resolves to that cached snapshot. So
+  is the full profile under ``HF_HUB_OFFLINE=1``: a model missing from the cache is then a
+  one-line error that names it, not a traceback from ``from_pretrained``.
 """
 
 from __future__ import annotations
 
 import importlib.resources
+import os
 from pathlib import Path
 
 from kg_ml.errors import ConfigError
@@ -38,16 +41,25 @@ def _package_dir(ref: str) -> str:
     return str(path)
 
 
-def _cached_hub_dir(ref: str) -> str:
+def hub_offline() -> bool:
+    """Whether the environment forbids hub downloads (``HF_HUB_OFFLINE=1``, as Hugging Face reads it)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def _cached_hub_dir(ref: str, *, profile_offline: bool) -> str:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
 
     try:
         return snapshot_download(ref, local_files_only=True)
     except (LocalEntryNotFoundError, HFValidationError, FileNotFoundError):
-        raise ConfigError(f"{ref}: not a local directory, an installed 'package:NAME', or a hub model in the "
-                          "local cache; the sample profile never downloads (use profile=full, or a local path)"
-                          ) from None
+        if profile_offline:
+            raise ConfigError(f"{ref}: not a local directory, an installed 'package:NAME', or a hub model in the "
+                              "local cache; the sample profile never downloads (use profile=full, or a local path)"
+                              ) from None
+        raise ConfigError(f"{ref}: hub model not in the local Hugging Face cache and HF_HUB_OFFLINE=1; fill the "
+                          "cache on a machine with internet (python -m kg_ml.models.hub --download) or unset "
+                          "HF_HUB_OFFLINE") from None
 
 
 def resolve_pretrained(ref: str, *, offline: bool = True) -> str:
@@ -68,4 +80,6 @@ def resolve_pretrained(ref: str, *, offline: bool = True) -> str:
         return str(path)
     if path.is_absolute() or ref.startswith((".", "~")):
         raise ConfigError(f"{ref}: no such model directory")
-    return _cached_hub_dir(ref) if offline else ref
+    if offline or hub_offline():
+        return _cached_hub_dir(ref, profile_offline=offline)
+    return ref
