@@ -15,6 +15,14 @@ def _tmp_sibling(final: Path) -> Path:
     return final.with_name(f".{final.name}.tmp-{os.getpid()}")
 
 
+def _note_write(final: Path) -> None:
+    """Test instrumentation: with ``KG_ML_WRITE_LOG`` set, append "<torchrun rank>\t<path>" to it
+    (the e2e test checks that under torchrun only rank 0 writes)."""
+    if log := os.environ.get("KG_ML_WRITE_LOG"):
+        with open(log, "a") as f:
+            f.write(f"{os.environ.get('RANK', '0')}\t{final}\n")
+
+
 @contextmanager
 def atomic_dir(final: str | Path) -> Iterator[Path]:
     """Yield an empty temporary directory that replaces ``final`` only if the block succeeds."""
@@ -33,6 +41,7 @@ def atomic_dir(final: str | Path) -> Iterator[Path]:
     elif final.exists() or final.is_symlink():
         final.unlink()
     os.replace(tmp, final)
+    _note_write(final)
 
 
 @contextmanager
@@ -47,6 +56,7 @@ def atomic_file(final: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, final)
+    _note_write(final)
 
 
 def write_json(path: str | Path, obj: Any) -> None:
