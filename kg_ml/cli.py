@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kg_ml import paths
 from kg_ml.errors import KgMlError
 from kg_ml.numerics import pin_numerics
 
@@ -46,6 +47,16 @@ def stage_parser(description: str, *, metrics: str | Path | None = None) -> argp
     return parser
 
 
+def add_training_outputs(parser: argparse.ArgumentParser, name: str, *, plots: str | None = None) -> None:
+    """``--out``, ``--checkpoints``, ``--plots`` of a training stage: its best model, resumable
+    checkpoints (``persist: true`` in dvc.yaml) and DVCLive curves, by default under ``name``
+    (``plots``: another name for the curves)."""
+    parser.add_argument("--out", default=paths.model(name), help="model directory (default: %(default)s)")
+    parser.add_argument("--checkpoints", default=paths.checkpoints(name),
+                        help="resumable checkpoints (default: %(default)s)")
+    parser.add_argument("--plots", default=paths.plots(plots or name), help="DVCLive step metrics (default: %(default)s)")
+
+
 def _fill_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Defaults may name other arguments, ``paths.model("finetune_medqa/{variant}")``: fill them in."""
     values = vars(args)
@@ -65,8 +76,8 @@ def _process_group() -> Iterator[None]:
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         yield
         return
-    from kg_ml.training.distributed import stage_process_group
-    with stage_process_group():
+    from kg_ml.training.distributed import process_group  # loads torch: only under torchrun
+    with process_group():
         yield
 
 

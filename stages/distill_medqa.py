@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import run, stage_parser
+from kg_ml.cli import add_training_outputs, run, stage_parser
 from kg_ml.errors import ConfigError
 
 
@@ -33,10 +33,7 @@ def parser():
     p.add_argument("--variant", default="medqa", help="key of kard.variants in params.yaml (default: %(default)s)")
     p.add_argument("--rationales", default=paths.RATIONALES, help="teacher rationales (default: %(default)s)")
     p.add_argument("--passages", default=paths.PASSAGES, help="knowledge-base passages (default: %(default)s)")
-    p.add_argument("--out", default=paths.model("distill_{variant}"), help="model directory (default: %(default)s)")
-    p.add_argument("--checkpoints", default=paths.checkpoints("distill_{variant}"),
-                   help="resumable checkpoints (default: %(default)s)")
-    p.add_argument("--plots", default=paths.plots("distill_{variant}"), help="DVCLive step metrics (default: %(default)s)")
+    add_training_outputs(p, "distill_{variant}")
     return p
 
 

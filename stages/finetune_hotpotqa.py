@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import run, stage_parser
+from kg_ml.cli import add_training_outputs, run, stage_parser
 
 
 def main(args, params):
@@ -27,11 +27,7 @@ def parser():
                    help="training split (default: %(default)s)")
     p.add_argument("--dev", default=paths.prepared("hotpotqa") / "dev.parquet",
                    help="split that selects the checkpoint by F1 (default: %(default)s)")
-    p.add_argument("--out", default=paths.model("hotpotqa"), help="model directory (default: %(default)s)")
-    p.add_argument("--checkpoints", default=paths.checkpoints("hotpotqa"),
-                   help="resumable checkpoints (default: %(default)s)")
-    p.add_argument("--plots", default=paths.plots("finetune_hotpotqa"),
-                   help="DVCLive step metrics (default: %(default)s)")
+    add_training_outputs(p, "hotpotqa", plots="finetune_hotpotqa")
     return p
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import run, stage_parser
+from kg_ml.cli import add_training_outputs, run, stage_parser
 
 
 def main(args, params):
@@ -39,10 +39,7 @@ def parser():
     p.add_argument("--kg", default=paths.prepared("wikidata5m"),
                    help="prepared KG of the KGQA entities (default: %(default)s)")
     p.add_argument("--pretrained", default=paths.model("pretrain"), help="pretrained KG-LM (default: %(default)s)")
-    p.add_argument("--out", default=paths.model("finetune_joint"), help="model directory (default: %(default)s)")
-    p.add_argument("--checkpoints", default=paths.checkpoints("finetune_joint"),
-                   help="resumable checkpoints (default: %(default)s)")
-    p.add_argument("--plots", default=paths.plots("finetune_joint"), help="DVCLive step metrics (default: %(default)s)")
+    add_training_outputs(p, "finetune_joint")
     return p
 
 

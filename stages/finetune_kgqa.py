@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import run, stage_parser
+from kg_ml.cli import add_training_outputs, run, stage_parser
 
 
 def main(args, params):
@@ -27,11 +27,7 @@ def parser():
     p.add_argument("--prepared", default=paths.prepared("wikidata5m"), help="prepared KG (default: %(default)s)")
     p.add_argument("--init", default=paths.model("kgt5"),
                    help="KG-completion model to start from (default: %(default)s)")
-    p.add_argument("--out", default=paths.model("kgqa"), help="model directory (default: %(default)s)")
-    p.add_argument("--checkpoints", default=paths.checkpoints("kgqa"),
-                   help="resumable checkpoints (default: %(default)s)")
-    p.add_argument("--plots", default=paths.plots("finetune_kgqa"),
-                   help="DVCLive step metrics (default: %(default)s)")
+    add_training_outputs(p, "kgqa", plots="finetune_kgqa")
     return p
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import run, stage_parser
+from kg_ml.cli import add_training_outputs, run, stage_parser
 from kg_ml.errors import ConfigError
 
 
@@ -37,11 +37,7 @@ def parser():
     p.add_argument("--graphs", default=paths.graphs("medqa"), help="MedQA subgraphs (default: %(default)s)")
     p.add_argument("--embeddings", help=f"concept embeddings (default: {paths.embeddings('<medqa kg>')})")
     p.add_argument("--pretrained", default=paths.model("pretrain"), help="pretrained KG-LM (default: %(default)s)")
-    p.add_argument("--out", default=paths.model("finetune_medqa/{variant}"), help="model directory (default: %(default)s)")
-    p.add_argument("--checkpoints", default=paths.checkpoints("finetune_medqa/{variant}"),
-                   help="resumable checkpoints (default: %(default)s)")
-    p.add_argument("--plots", default=paths.plots("finetune_medqa/{variant}"),
-                   help="DVCLive step metrics (default: %(default)s)")
+    add_training_outputs(p, "finetune_medqa/{variant}")
     return p
 
 

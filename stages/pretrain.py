@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import run, stage_parser
+from kg_ml.cli import add_training_outputs, run, stage_parser
 
 
 def main(args, params):
@@ -30,10 +30,7 @@ def parser():
     p.add_argument("--graphs", default=paths.graphs("pretrain"), help="corpus subgraphs (default: %(default)s)")
     p.add_argument("--embeddings", help="concept embeddings (default: those of kg_lm.pretrain.corpus.kg, "
                                         f"{paths.embeddings('<kg>')})")
-    p.add_argument("--out", default=paths.model("pretrain"), help="model directory (default: %(default)s)")
-    p.add_argument("--checkpoints", default=paths.checkpoints("pretrain"),
-                   help="resumable checkpoints (default: %(default)s)")
-    p.add_argument("--plots", default=paths.plots("pretrain"), help="DVCLive step metrics (default: %(default)s)")
+    add_training_outputs(p, "pretrain")
     return p
 
 

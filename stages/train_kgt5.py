@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import run, stage_parser
+from kg_ml.cli import add_training_outputs, run, stage_parser
 
 
 def main(args, params):
@@ -25,10 +25,7 @@ def parser():
     p.add_argument("--prepared", default=paths.prepared("wikidata5m"), help="prepared KG (default: %(default)s)")
     p.add_argument("--tokenizer", default=paths.model("kgt5_tokenizer"),
                    help="tokenizer directory (default: %(default)s)")
-    p.add_argument("--out", default=paths.model("kgt5"), help="model directory (default: %(default)s)")
-    p.add_argument("--checkpoints", default=paths.checkpoints("kgt5"),
-                   help="resumable checkpoints (default: %(default)s)")
-    p.add_argument("--plots", default=paths.plots("train_kgt5"), help="DVCLive step metrics (default: %(default)s)")
+    add_training_outputs(p, "kgt5", plots="train_kgt5")
     return p
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import run, stage_parser
+from kg_ml.cli import add_training_outputs, run, stage_parser
 
 
 def main(args, params):
@@ -30,11 +30,7 @@ def parser():
     p.add_argument("--rationales", default=paths.RATIONALES, help="teacher rationales (default: %(default)s)")
     p.add_argument("--passages", default=paths.PASSAGES, help="passages table (default: %(default)s)")
     p.add_argument("--bm25", default=paths.BM25_INDEX, help="BM25 index (default: %(default)s)")
-    p.add_argument("--out", default=paths.model("reranker"), help="model directory (default: %(default)s)")
-    p.add_argument("--checkpoints", default=paths.checkpoints("reranker"),
-                   help="resumable checkpoints (default: %(default)s)")
-    p.add_argument("--plots", default=paths.plots("train_reranker"),
-                   help="DVCLive step metrics (default: %(default)s)")
+    add_training_outputs(p, "reranker", plots="train_reranker")
     return p
 
 

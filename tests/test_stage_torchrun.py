@@ -4,7 +4,6 @@ metrics, and the model and metrics match a 1-process run with the same global ba
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import torch
 from transformers import AutoTokenizer, T5ForConditionalGeneration
 
 from kg_ml.errors import InputError

@@ -41,34 +41,18 @@ def resolve_device(kind: str) -> torch.device:
 
 
 @contextmanager
-def process_group(device: torch.device) -> Iterator[None]:
-    """Join the process group that torchrun's env (RANK, WORLD_SIZE, MASTER_ADDR/PORT) describes.
+def process_group() -> Iterator[None]:
+    """Join the process group that torchrun's env (RANK, WORLD_SIZE, MASTER_ADDR/PORT) describes,
+    and leave it after the block.
 
-    NCCL on GPU, gloo on CPU. A no-op for a single process or when the caller already joined one
-    (then the caller also tears it down).
+    One group serves CPU and GPU tensors (gloo and, with CUDA, NCCL), so the caller need not know
+    its device. A no-op in a single process or when the group is already joined: the stage runner
+    (`kg_ml.cli.run`) joins it for the whole stage, so ranks stay known after training, when the
+    stage writes its outputs; the training loop joins it only when called without the runner.
     """
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
         yield
         return
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-        dist.init_process_group("nccl", device_id=device)
-    else:
-        dist.init_process_group("gloo")
-    try:
-        yield
-    finally:
-        dist.destroy_process_group()
-
-
-@contextmanager
-def stage_process_group() -> Iterator[None]:
-    """Join torchrun's group for a whole stage (the stage runner's, `kg_ml.cli.run`).
-
-    One group serves CPU and GPU tensors (gloo and NCCL), so a stage need not know its training
-    device before joining; the training loop then finds the group joined and leaves it alone, and
-    ranks stay known after it returns, when the stage writes its outputs.
-    """
     if torch.cuda.is_available():
         torch.cuda.set_device(local_rank())
         dist.init_process_group("cpu:gloo,cuda:nccl")

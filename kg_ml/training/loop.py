@@ -73,7 +73,7 @@ def train(model: nn.Module, train_dataset: Any, *, collate_fn: Callable[[list], 
     device = resolve_device(config.device)
     checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
     with ExitStack() as stack:
-        stack.enter_context(process_group(device))
+        stack.enter_context(process_group())
         stack.enter_context(_deterministic_on_cpu(device))
         stack.enter_context(logging_redirect_tqdm())
         main, world, my_rank = rank() == 0, world_size(), rank()
