@@ -28,7 +28,9 @@ import os
 import sys
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from kg_ml.qa.profiles import Profiled
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +49,12 @@ THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 _READERS = ("torch", "numpy", "faiss")
 
 
-class NumericsParams(BaseModel):
-    """params.yaml ``numerics``: how CPU kernels and threads are chosen (``full:`` replaces both)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class NumericsParams(Profiled):
+    """params.yaml ``numerics``: how CPU kernels and threads are chosen (``full:`` replaces them;
+    use `for_profile`)."""
 
     cpu_isa: Literal["avx2", "native"] = "avx2"
     cpu_threads: int = Field(2, ge=0)
-    full: dict[str, str | int] = Field(default_factory=dict)
-
-    def for_profile(self, profile: str) -> "NumericsParams":
-        if profile != "full" or not self.full:
-            return self
-        return NumericsParams.model_validate({**self.model_dump(exclude={"full"}), **self.full})
 
 
 def pin_numerics(params: NumericsParams) -> bool:
