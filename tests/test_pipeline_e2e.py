@@ -161,7 +161,8 @@ def test_every_training_stage_runs_under_torchrun_and_rank_0_alone_writes(reprod
     trains with 2 processes, only rank 0 writes files, and its metrics have the keys of the
     1-process run. (Equality with one process at the same global batch: tests/test_stage_torchrun.py.)"""
     import shlex
-    import socket
+
+    from test_training_ddp import _free_port
 
     params = yaml.safe_load((reproduced / "params.yaml").read_text())
     for section in set(TRAINING.values()):
@@ -175,9 +176,7 @@ def test_every_training_stage_runs_under_torchrun_and_rank_0_alone_writes(reprod
         outs = {o["path"] for o in lock[name]["outs"]}
         argv = [str(tmp_path / name / a) if a in outs else a for a in shlex.split(lock[name]["cmd"])[1:]]
         metrics = next(a for a in argv if a.endswith(".json"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = _free_port()
         writes = tmp_path / f"{name}.writes"
         res = _sh([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr",
                    "127.0.0.1", "--master_port", str(port), *argv, "--params", str(tmp_path / "params.yaml")],

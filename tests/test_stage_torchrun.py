@@ -4,7 +4,6 @@ metrics, and the model and metrics match a 1-process run with the same global ba
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,17 +13,12 @@ import torch
 import yaml
 from safetensors.torch import load_file
 from test_kg_lm_toy import tiny_params, toy_world
+from test_training_ddp import _free_port
 
 REPO = Path(__file__).resolve().parents[1]
 # Summation order differs between one process and two (gradients all-reduced across ranks), so
 # weights agree to float32 rounding over a few steps, not bit for bit.
 ATOL = 1e-5
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _params(tmp: Path, batch_size: int) -> Path:
