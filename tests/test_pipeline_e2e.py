@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,40 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline_copy import sh as _sh
+
 pytestmark = pytest.mark.e2e
-
-
-def _sh(cmd: list[str], cwd: Path, **env_extra: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **env_extra)
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-
-
-def _fresh_copy(repo: Path, dest: Path) -> Path:
-    """Copy what git would check out (tracked + untracked, not ignored) into a new git repo."""
-    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=repo,
-                            capture_output=True, check=True).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = repo / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "copy"]):
-        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
-    return dest
-
-
-@pytest.fixture(scope="module")
-def reproduced(tmp_path_factory) -> Path:
-    """A fresh copy after `dvc repro`, with each stage process's kg_ml imports in import_log/."""
-    repo = Path(__file__).resolve().parents[1]
-    work = _fresh_copy(repo, tmp_path_factory.mktemp("repo"))
-    log_dir = tmp_path_factory.mktemp("import_log")
-    res = _sh(["dvc", "repro"], work, KG_ML_IMPORT_LOG=str(log_dir))
-    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
-    (work / "repro.log").write_text(res.stdout + res.stderr)
-    (work / "import_log.json").write_text(json.dumps([json.loads(f.read_text()) for f in log_dir.glob("*.json")]))
-    return work
 
 
 def test_repro_builds_every_prepared_source(reproduced: Path) -> None:
@@ -146,44 +113,3 @@ def test_every_stage_depends_on_the_code_it_imports(reproduced: Path) -> None:
 def test_every_stage_pinned_its_numerics(reproduced: Path) -> None:
     log = (reproduced / "repro.log").read_text()
     assert "numerics not pinned" not in log, [line for line in log.splitlines() if "numerics not pinned" in line]
-
-
-# Each training stage and the params section of its training loop.
-TRAINING = {"pretrain": "kg_lm.pretrain.train", "finetune_medqa@kg": "kg_lm.medqa.train",
-            "finetune_medqa@text": "kg_lm.medqa.train", "distill@medqa": "kard.train",
-            "train_reranker": "retrieval.reranker.train", "train@kgt5": "text_kg.kgt5.train",
-            "finetune@hotpotqa": "text_kg.hotpotqa.train", "finetune@kgqa": "text_kg.kgqa.train",
-            "finetune_joint": "joint.train"}
-
-
-def test_every_training_stage_runs_under_torchrun_and_rank_0_alone_writes(reproduced: Path, tmp_path: Path) -> None:
-    """Each training stage of the sample, 2 steps under ``torchrun --nproc_per_node 2`` (gloo): it
-    trains with 2 processes, only rank 0 writes files, and its metrics have the keys of the
-    1-process run. (Equality with one process at the same global batch: tests/test_stage_torchrun.py.)"""
-    import shlex
-
-    from test_training_ddp import _free_port
-
-    params = yaml.safe_load((reproduced / "params.yaml").read_text())
-    for section in set(TRAINING.values()):
-        node = params
-        for key in section.split("."):
-            node = node[key]
-        node.update(max_steps=2, eval_every=0)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    lock = yaml.safe_load((reproduced / "dvc.lock").read_text())["stages"]
-    for name in TRAINING:
-        outs = {o["path"] for o in lock[name]["outs"]}
-        argv = [str(tmp_path / name / a) if a in outs else a for a in shlex.split(lock[name]["cmd"])[1:]]
-        metrics = next(a for a in argv if a.endswith(".json"))
-        port = _free_port()
-        writes = tmp_path / f"{name}.writes"
-        res = _sh([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr",
-                   "127.0.0.1", "--master_port", str(port), *argv, "--params", str(tmp_path / "params.yaml")],
-                  reproduced, KG_ML_WRITE_LOG=str(writes))
-        assert res.returncode == 0, f"{name}: {res.stderr[-3000:]}"
-        assert "2 process(es)" in res.stderr + res.stdout, name
-        ranks = {line.split("\t")[0] for line in writes.read_text().splitlines()}
-        assert ranks == {"0"}, f"{name}: files written by ranks {sorted(ranks)}"
-        one_process = json.loads((reproduced / next(o for o in outs if o.endswith(".json"))).read_text())
-        assert set(json.loads(Path(metrics).read_text())) == set(one_process), name

@@ -1,0 +1,45 @@
+"""A fresh copy of the repo, as a new user's clone, and `dvc repro` in it (the end-to-end tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def sh(cmd: list[str], cwd: Path, *, drop: tuple[str, ...] = (), **env_extra: str) -> subprocess.CompletedProcess:
+    """Run ``cmd`` with this interpreter's bin/ (dvc, python) first on PATH, without the variables
+    named in ``drop``."""
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **env_extra)
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def fresh_copy(dest: Path, repo: Path = REPO) -> Path:
+    """Copy what git would check out (tracked + untracked, not ignored) into a new git repo."""
+    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=repo,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = repo / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "copy"]):
+        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
+    return dest
+
+
+def reproduce(work: Path, import_log: Path) -> Path:
+    """`dvc repro` in ``work`` with the user's OpenMP settings (not the tests' PASSIVE wait policy),
+    keeping its output in repro.log and each stage process's kg_ml imports in import_log.json."""
+    res = sh(["dvc", "repro"], work, drop=("OMP_WAIT_POLICY",), KG_ML_IMPORT_LOG=str(import_log))
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
+    (work / "repro.log").write_text(res.stdout + res.stderr)
+    (work / "import_log.json").write_text(json.dumps([json.loads(f.read_text()) for f in import_log.glob("*.json")]))
+    return work
