@@ -70,6 +70,20 @@ def test_pinning_sets_every_variable_and_threads(monkeypatch) -> None:
     assert os.environ["OMP_NUM_THREADS"] == "3"
 
 
+@pytest.mark.parametrize(("ranks", "user", "expected"), [(1, None, None), (2, None, "PASSIVE"), (2, "ACTIVE", "ACTIVE")])
+def test_idle_threads_sleep_when_ranks_oversubscribe_the_cores(monkeypatch, ranks, user, expected) -> None:
+    monkeypatch.setattr("kg_ml.numerics._READERS", ())
+    for name in [*PINNED_ENV, "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"]:
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", str(ranks))
+    if user is None:
+        monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    else:
+        monkeypatch.setenv("OMP_WAIT_POLICY", user)
+    pin_numerics(NumericsParams(cpu_threads=len(os.sched_getaffinity(0))))
+    assert os.environ.get("OMP_WAIT_POLICY") == expected
+
+
 def test_a_users_compatible_mkl_branch_is_kept(monkeypatch) -> None:
     monkeypatch.setattr("kg_ml.numerics._READERS", ())
     monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
