@@ -149,6 +149,23 @@ def test_retrieve_metrics_cover_every_retriever_and_are_deterministic(pipeline) 
             (root / "retrieved_b" / f"{split}.parquet").read_bytes()
 
 
+def test_rationale_queries_run_only_the_train_retriever_unless_compared(pipeline) -> None:
+    root, _, _, out = pipeline
+    assert not any(k.startswith(("train_rationale_dense", "train_rationale_hybrid")) for k in out["a"])
+    params = load_params(REPO / "params.yaml").retrieval
+    retrieve = params.retrieve.model_copy(update={"k": 5, "recall_at": [1, 5], "rerank_depth": 8, "hybrid_depth": 8,
+                                                  "compare_rationale_retrievers": True})
+    metrics = retrieve_task(
+        "medqa", questions_dir=root / "medqa", rationales=root / "rationales.parquet",
+        gold=root / "kb" / "gold_passages.parquet",
+        kb=KnowledgeBase(root / "kb" / "passages.parquet", root / "bm25", root / "dense"),
+        reranker=Reranker(root / "reranker"), out_dir=root / "retrieved_compared", params=retrieve, val_fraction=0.25)
+    assert {"train_rationale_dense_recall@5", "train_rationale_hybrid_recall@5"} <= set(metrics)
+    assert {k: v for k, v in metrics.items() if k in out["a"]} == out["a"]  # the outputs' scores are unchanged
+    assert (root / "retrieved_compared" / "train.parquet").read_bytes() == \
+        (root / "retrieved_a" / "train.parquet").read_bytes()
+
+
 def test_without_gold_the_heldout_questions_are_scored_on_pseudo_gold(pipeline) -> None:
     root, _, _, _ = pipeline
     params = load_params(REPO / "params.yaml").retrieval

@@ -87,6 +87,9 @@ class RetrieveParams(StrictModel):
     k: int = Field(20, ge=1, le=32767)
     retriever: Retriever = "reranked"  # dev/test output (question + options as the query)
     rationale_retriever: FirstStage = "bm25"  # train output (teacher rationale as the query)
+    # also score the other first stages on the rationale queries (one dense encoding of every
+    # rationale: the train side's comparison, not an output)
+    compare_rationale_retrievers: bool = False
     rrf_k: int = Field(60, ge=1)
     hybrid_depth: int = Field(100, ge=1)  # per-retriever list length fused by RRF
     rerank_from: FirstStage = "bm25"

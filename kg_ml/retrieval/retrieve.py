@@ -2,9 +2,11 @@
 
 - train: one query per teacher rationale (KARD's training retrieval), ``rationale_retriever``;
 - dev/test: one query per question, question + options as the text, ``retriever``.
-Every retriever (bm25, dense, hybrid, reranked) is scored for recall of the gold passages: the
-annotated ones where the task has them (the sample world), else KARD's pseudo-gold, the top
-``pseudo_gold_k`` BM25 passages of each rationale, for the held-out train questions.
+Every question-side retriever (bm25, dense, hybrid, reranked) is scored for recall of the gold
+passages: the annotated ones where the task has them (the sample world), else KARD's pseudo-gold,
+the top ``pseudo_gold_k`` BM25 passages of each rationale, for the held-out train questions. The
+rationale queries are scored for ``rationale_retriever`` (and BM25, the pseudo-gold's source),
+or for every first stage with ``compare_rationale_retrievers``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ class QuerySet:
     @property
     def query_ids(self) -> list[str]:
         return [q if r < 0 else f"{q}:{r}" for q, r in zip(self.question_ids, self.rationale_ids.tolist())]
+
+
+def rationale_retrievers(params: RetrieveParams) -> tuple[str, ...]:
+    """The first stages run on the rationale queries: the train output's, and BM25 for pseudo-gold."""
+    if params.compare_rationale_retrievers:
+        return RATIONALE_RETRIEVERS
+    return tuple(r for r in RATIONALE_RETRIEVERS if r in {"bm25", params.rationale_retriever})
 
 
 def question_set(name: str, questions: Questions, keep: Sequence[int] | None = None) -> QuerySet:
@@ -144,7 +153,7 @@ def retrieve_task(task: str, *, questions_dir: Path, rationales: Path, gold: Pat
             ids = questions["train"].ids
             rationale_set = QuerySet("train_rationale", [ids[i] for i in rat.question], rat.rationale_id, rat.texts)
             log.info("%s train: %d rationale queries", task, len(rat))
-            rationale_set.ranked = run_retrievers(kb, rationale_set.texts, RATIONALE_RETRIEVERS, params, None)
+            rationale_set.ranked = run_retrievers(kb, rationale_set.texts, rationale_retrievers(params), params, None)
             outputs["train"] = (rationale_set, params.rationale_retriever)
         else:
             log.warning("%s train: no rationales in %s; train uses question queries", task, rationales)
