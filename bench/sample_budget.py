@@ -6,8 +6,9 @@ Copies what git would check out (tracked and untracked, not ignored) into a scra
 runs `dvc repro` there (``--quick``: only the download and prepare stages) and stamps each
 "Running stage" line as it streams by, so a stage's time is the wall time until the next one
 starts (DVC's own bookkeeping included). Prints the stages slowest first, then as the last stdout
-line one JSON object: ``total_s``, ``stages`` (name -> seconds), ``budget_s`` and ``ok`` (the
-run succeeded within the budget).
+line one JSON object: ``total_s``, ``stages`` (name -> seconds), ``budget_s``, ``effects`` (each
+system's effect over its baseline, `kg_ml.report.effects`; full runs only) and ``ok`` (the run
+succeeded within the budget, with every effect).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from kg_ml.report.effects import effects_json, sample_effects  # noqa: E402
 STAGE = re.compile(r"^Running stage '([^']+)'")
 
 
@@ -68,18 +72,24 @@ def main() -> None:
     args = ap.parse_args()
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="kg-ml-budget-"))
     scratch.mkdir(parents=True, exist_ok=True)
+    effects = None
     try:
         work = fresh_copy(scratch)
         targets = ["prepare"] if args.quick else []
         rc, stages, total = timed_repro(work, targets)
+        if rc == 0 and not args.quick:
+            effects = effects_json(sample_effects(work / "metrics"))
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
     for name, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
         print(f"{seconds:7.1f}s  {name}")
     budget = args.budget_s if not args.quick else None
-    print(json.dumps({"total_s": total, "stages": stages, "budget_s": budget, "returncode": rc,
-                      "ok": rc == 0 and (budget is None or total <= budget)}))
+    for name, e in (effects or {}).items():
+        print(f"{'ok ' if e['ok'] else 'LOST'}  {name}: {e['value']:.4g} vs {e['bar']:.4g} ({e['rule']})")
+    print(json.dumps({"total_s": total, "stages": stages, "budget_s": budget, "effects": effects, "returncode": rc,
+                      "ok": rc == 0 and (budget is None or total <= budget)
+                      and all(e["ok"] for e in (effects or {}).values())}))
 
 
 if __name__ == "__main__":
