@@ -45,7 +45,7 @@ MAX_STEPS = 2
 REHEARSAL_PARAMS = {
     "text_kg.kgt5.full.eval_queries": 20,
     "text_kg.kgt5.full.evaluate.num_samples": 8,
-    "text_kg.kgt5.full.evaluate.max_triples": 25,
+    "text_kg.kgt5.full.evaluate.max_triples": 10,
     "kard.full.inference.num_samples": 2,
     "kard.full.inference.max_new_tokens": 16,
 }
