@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -121,6 +121,39 @@ class DownloadParams(StrictModel):
         return None if v is None else check_mirror(v)
 
 
+class TrainCapParams(StrictModel):
+    """A cap on every training run, for smoke runs and the full-profile rehearsal (default: off).
+
+    max_steps: every ``train:`` section of params.yaml (``full:`` blocks included) trains at most
+    this many optimizer steps: its ``max_steps`` becomes the smaller of its own and this (null:
+    no cap, nothing changes). Applied when params.yaml is loaded (`load_params`), so every
+    training stage, and the stages it feeds, see it; training stages declare ``train_cap``.
+    """
+
+    max_steps: int | None = Field(None, ge=1)
+
+
+def apply_train_cap(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` params with ``train_cap.max_steps`` written into every ``train:`` mapping (the same
+    object when no cap is set)."""
+    cap = (raw.get("train_cap") or {}).get("max_steps") if isinstance(raw.get("train_cap"), dict) else None
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+        return raw  # off, or invalid: validation names the field
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: walk(v) for k, v in node.items()}
+        if isinstance(out.get("train"), dict):
+            own = out["train"].get("max_steps")
+            out["train"] = {**out["train"], "max_steps": cap if not isinstance(own, int) else min(own, cap)}
+        return out
+
+    return {k: (v if k == "train_cap" else walk(v)) for k, v in raw.items()}
+
+
 class PrepareOptions(StrictModel):
     """Options of prepare@<source>; `strict: false` skips and counts bad rows instead of failing."""
 
@@ -144,6 +177,7 @@ class Params(StrictModel):
     text_kg: TextKgParams
     joint: JointParams
     numerics: NumericsParams = NumericsParams()
+    train_cap: TrainCapParams = TrainCapParams()
 
     @model_validator(mode="after")
     def _known_sources(self) -> "Params":
@@ -190,6 +224,6 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     try:
-        return Params.model_validate(raw)
+        return Params.model_validate(apply_train_cap(raw))
     except ValidationError as e:
         raise ConfigError(_one_line(e, path)) from None

@@ -21,11 +21,12 @@ def main(args, all_params):
         raise ConfigError(f"unknown KARD variant {args.variant!r}; params.yaml kard.variants has {sorted(params.variants)}")
     task = params.variants[args.variant].task
     from kg_ml.kard.distill import DistillInputs, distill
+    from kg_ml.models.pretrained import offline_profile
 
     inputs = DistillInputs(questions=paths.prepared(task) / "train.parquet", rationales=Path(args.rationales),
                            retrieved=paths.retrieved(task) / "train.parquet", passages=Path(args.passages))
     return distill(args.variant, params, inputs, out_dir=Path(args.out), checkpoint_dir=Path(args.checkpoints),
-                   log_dir=Path(args.plots))
+                   log_dir=Path(args.plots), offline=offline_profile(all_params.profile))
 
 
 def parser():

@@ -112,3 +112,30 @@ def test_params_validation_does_not_import_torch(repo_root) -> None:
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_train_cap_caps_every_training_section_of_both_profiles(raw_params: dict, tmp_path: Path) -> None:
+    off = load_params(_write(tmp_path, raw_params))
+    data = copy.deepcopy(raw_params)
+    data["train_cap"] = {"max_steps": 3}
+    capped = load_params(_write(tmp_path, data))
+    sections = {
+        "kg_lm.pretrain": lambda p, prof: p.kg_lm.for_profile(prof).pretrain.train,
+        "kg_lm.medqa": lambda p, prof: p.kg_lm.for_profile(prof).medqa.train,
+        "kard": lambda p, prof: p.kard.for_profile(prof).train,
+        "hotpotqa": lambda p, prof: p.text_kg.hotpotqa.for_profile(prof).train,
+        "kgt5": lambda p, prof: p.text_kg.kgt5.for_profile(prof).train,
+        "kgqa": lambda p, prof: p.text_kg.kgqa.for_profile(prof).train,
+        "joint": lambda p, prof: p.joint.for_profile(prof).train,
+        "reranker": lambda p, prof: p.retrieval.reranker.train,
+    }
+    for name, get in sections.items():
+        for profile in ("sample", "full"):
+            assert get(capped, profile).max_steps == min(get(off, profile).max_steps or 3, 3), (name, profile)
+            # nothing else moves
+            assert get(capped, profile).model_copy(update={"max_steps": None}) == \
+                get(off, profile).model_copy(update={"max_steps": None}), (name, profile)
+    assert off.kard.train.max_steps == 400  # off: the params as written (the sample's own cap)
+    data["train_cap"] = {"max_steps": 0}
+    with pytest.raises(ConfigError, match="train_cap.max_steps"):
+        load_params(_write(tmp_path, data))

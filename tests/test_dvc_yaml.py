@@ -76,3 +76,28 @@ def test_cmd_paths_are_declared_and_match_the_cli_defaults(name, cmd, deps, outs
         default = getattr(defaults, key)
         if default is not None:  # None: the default depends on params (e.g. the task's graph)
             assert str(default) == value, f"{name}: --{key} is {value} in dvc.yaml, {default} by default"
+
+
+
+def test_no_command_pins_a_setting_that_the_full_profile_changes() -> None:
+    """DVC fills a command's ``${a.b.c}`` from params.yaml as written, the sample's value; where a
+    ``full:`` block overrides it (``a.full.b.c``, ``a.b.full.c``, ...) the full profile would get
+    the sample's value (the pretrain stage once read the medical graph's embeddings for a
+    ConceptNet corpus). Such a stage must take the setting from params instead."""
+    import re
+
+    import yaml
+
+    raw = yaml.safe_load((REPO / "params.yaml").read_text())
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    cmds = [(v.get("do") or v)["cmd"] for v in stages.values()]
+    pinned = []
+    for placeholder in sorted({p for c in cmds for p in re.findall(r"\$\{([a-z_][\w.]*)\}", c)}):
+        parts = placeholder.split(".")
+        for i in range(1, len(parts)):
+            node = raw
+            for key in [*parts[:i], "full", *parts[i:]]:
+                node = node.get(key) if isinstance(node, dict) else None
+            if node is not None:
+                pinned.append(placeholder)
+    assert pinned == []

@@ -207,3 +207,21 @@ def test_option_scores_are_the_targets_log_likelihood(tmp_path):
     with torch.no_grad():
         assert answer_only[2] == pytest.approx(-model(input_ids=torch.tensor(ids), labels=labels).loss.item()
                                                * labels.shape[1], rel=1e-4)
+
+
+def test_hub_student_missing_from_an_offline_cache_is_one_line(tmp_path, monkeypatch) -> None:
+    """The full profile's student (a hub name) resolves like every hub model: under
+    HF_HUB_OFFLINE=1 a cache without it stops with one line naming it and the fill command."""
+    import huggingface_hub.constants
+
+    from kg_ml.errors import ConfigError
+    from kg_ml.kard.config import Student
+    from kg_ml.kard.student import build_student
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError) as e:
+        build_student(Student(pretrained="google/flan-t5-base"), [], offline=False)
+    message = str(e.value)
+    assert message.startswith("google/flan-t5-base: hub model not in the local Hugging Face cache")
+    assert "python -m kg_ml.models.hub --download" in message and "\n" not in message

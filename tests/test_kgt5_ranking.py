@@ -85,3 +85,18 @@ def test_frequency_baseline_ties() -> None:
     assert base.rank(TAIL, 0, gold=3, known=set()) == 2  # one better, one tie: 1 + 1 // 2 + 1
     assert base.rank(TAIL, 0, gold=3, known={1, 2}) == 1
     assert base.rank(TAIL, 0, gold=7, known=set()) == 10
+
+
+def test_max_triples_takes_a_seeded_sample_in_order_and_none_keeps_all() -> None:
+    import numpy as np
+
+    from kg_ml.kgt5.config import GenerationParams
+    from kg_ml.kgt5.evaluate import _subset
+
+    triples = np.arange(30).reshape(10, 3)
+    assert _subset(triples, None, 0) is triples and _subset(triples, 10, 0) is triples
+    picked = _subset(triples, 4, 0)
+    assert len(picked) == 4 and np.array_equal(picked, _subset(triples, 4, 0))
+    rows = [int(t[0]) // 3 for t in picked]
+    assert rows == sorted(rows) and all((triples[r] == t).all() for r, t in zip(rows, picked))
+    assert GenerationParams().max_triples is None  # default: every triple, as KGT5

@@ -32,10 +32,10 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def test_full_profile_lists_the_hub_models_of_params_yaml() -> None:
     models = _models(RAW)
-    assert {"roberta-large", "google/flan-t5-base", "bert-base-uncased"} <= set(models)
-    assert models["roberta-large"] == ["kg_lm.model.encoder"]
+    assert {"michiyasunaga/BioLinkBERT-large", "google/flan-t5-base", "michiyasunaga/LinkBERT-base"} <= set(models)
+    assert models["michiyasunaga/BioLinkBERT-large"] == ["kg_lm.model.encoder"]
     assert models["google/flan-t5-base"] == ["kard.student.pretrained"]
-    assert models["bert-base-uncased"] == ["text_kg.hotpotqa.encoder"]
+    assert models["michiyasunaga/LinkBERT-base"] == ["text_kg.hotpotqa.encoder"]
     assert not any(m.startswith("package:") for m in models)
     assert _models(RAW, "sample") == {}  # the sample never touches the hub
 
@@ -47,13 +47,13 @@ def test_listing_follows_the_params_and_skips_local_references(tmp_path) -> None
     data["text_kg"]["hotpotqa"]["full"]["encoder"] = str(local)
     data["kard"]["full"]["student"]["pretrained"] = "./students/flan"
     data["retrieval"]["reranker"]["encoder"] = "sentence-transformers/all-MiniLM-L6-v2"
-    data["graphs"]["subgraph"]["lm"]["model"] = "michiyasunaga/BioLinkBERT-large"
+    data["graphs"]["subgraph"]["lm"]["model"] = "roberta-large"
     models = _models(data)
-    assert set(models) == {"roberta-large", "sentence-transformers/all-MiniLM-L6-v2"}
+    assert set(models) == {"michiyasunaga/BioLinkBERT-large", "sentence-transformers/all-MiniLM-L6-v2"}
     assert models["sentence-transformers/all-MiniLM-L6-v2"] == ["retrieval.reranker.encoder"]
     # the LM relevance model only loads with relevance: lm
     data["graphs"]["subgraph"]["relevance"] = "lm"
-    assert _models(data)["michiyasunaga/BioLinkBERT-large"] == ["graphs.subgraph.lm.model"]
+    assert _models(data)["roberta-large"] == ["graphs.subgraph.lm.model"]
 
 
 def test_cli_prints_one_model_id_per_line() -> None:
@@ -61,7 +61,7 @@ def test_cli_prints_one_model_id_per_line() -> None:
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines() == sorted(_models(RAW))
     where = _cli("--where")
-    assert "roberta-large\tkg_lm.model.encoder" in where.stdout.splitlines()
+    assert "michiyasunaga/BioLinkBERT-large\tkg_lm.model.encoder" in where.stdout.splitlines()
     assert _cli("--help").stdout.startswith("usage: python -m kg_ml.models.hub")
 
 

@@ -444,3 +444,17 @@ def test_cuda_compiled_forward_trains_and_saves_plain_weights(tmp_path):
                       compile=True, eval_fn=eval_on(held_out))
     assert result.best_metrics["loss"] < 0.5 * before
     assert weights(out).keys() == Tiny().state_dict().keys()  # no torch.compile prefixes
+
+
+def test_compile_is_for_cuda_runs_a_cpu_run_stays_eager(tmp_path, monkeypatch, caplog):
+    """The full profile sets train.compile; on a CPU (its rehearsal) the forward runs eager, with
+    the same weights as compile: false, instead of compiling C++ for minutes."""
+    def no_compile(*args, **kwargs):
+        raise AssertionError("torch.compile called on a CPU run")
+
+    monkeypatch.setattr(torch, "compile", no_compile)
+    with caplog.at_level("INFO", logger="kg_ml.training"):
+        _, out = run(tmp_path, "compiled", data=Regression(32), compile=True)
+    assert "train.compile: the forward runs eager on cpu" in caplog.text
+    _, plain = run(tmp_path, "plain", data=Regression(32))
+    assert all(torch.equal(a, b) for a, b in zip(weights(out).values(), weights(plain).values()))

@@ -40,8 +40,9 @@ def tokenizer_texts(inputs: DistillInputs) -> list[str]:
 
 
 def distill(variant_name: str, params: KardParams, inputs: DistillInputs, *, out_dir: Path,
-            checkpoint_dir: Path | None, log_dir: Path | None) -> dict:
-    """Train the student of ``params.variants[variant_name]`` into ``out_dir``; returns metrics."""
+            checkpoint_dir: Path | None, log_dir: Path | None, offline: bool = True) -> dict:
+    """Train the student of ``params.variants[variant_name]`` into ``out_dir``; returns metrics.
+    ``offline``: a hub student loads from the local cache only (the sample profile)."""
     variant = params.variants[variant_name]
     questions = read_questions(inputs.questions)
     rationales = read_rationales(inputs.rationales, "train") if variant.rationale else {}
@@ -53,7 +54,7 @@ def distill(variant_name: str, params: KardParams, inputs: DistillInputs, *, out
                                         strip=params.strip_conclusion)
 
     seed_all(params.train.seed)  # the from-scratch weights depend on it
-    model, tokenizer = build_student(params.student, tokenizer_texts(inputs))
+    model, tokenizer = build_student(params.student, tokenizer_texts(inputs), offline=offline)
     sources, cut = encode_inputs(tokenizer, [e.source for e in examples], params.max_input_length,
                                  "Explanation:" if variant.rationale else "Answer:")
     targets = encode_targets(tokenizer, [e.target for e in examples], params.max_target_length)

@@ -17,11 +17,16 @@ from kg_ml.kgt5.tokenizer import train_tokenizer
 log = logging.getLogger(__name__)
 
 
-def build_student(params: Student, texts: Iterable[str]):
-    """(model, tokenizer); seed the RNGs first for reproducible from-scratch weights."""
+def build_student(params: Student, texts: Iterable[str], *, offline: bool = True):
+    """(model, tokenizer); seed the RNGs first for reproducible from-scratch weights. A hub
+    ``params.pretrained`` resolves as every hub model does (`resolve_pretrained`): ``offline``
+    (the sample profile) or under ``HF_HUB_OFFLINE=1`` only from the local cache, else a one-line
+    error naming it."""
     if params.pretrained:
-        tokenizer = AutoTokenizer.from_pretrained(params.pretrained)
-        return T5ForConditionalGeneration.from_pretrained(params.pretrained), tokenizer
+        from kg_ml.models.pretrained import resolve_pretrained
+
+        path = resolve_pretrained(params.pretrained, offline=offline)
+        return T5ForConditionalGeneration.from_pretrained(path), AutoTokenizer.from_pretrained(path)
     tokenizer = train_tokenizer(texts, params.tokenizer)
     model = new_t5(params.size, tokenizer)
     log.info("student: T5 from scratch, %d parameters, vocabulary %d",

@@ -54,7 +54,8 @@ class GenerationParams(StrictModel):
 
     num_samples strings are sampled per query at ``temperature`` (plus the greedy string), scored
     by their summed log-probability under the model (temperature 1), filtered to entity names and
-    ranked. batch_size: queries per generation batch.
+    ranked. batch_size: queries per generation batch. max_triples: evaluate a seeded sample of this
+    many of the split's triples (both directions; null: all of them, as KGT5), for quick runs.
     """
 
     num_samples: int = Field(500, ge=1)
@@ -63,6 +64,7 @@ class GenerationParams(StrictModel):
     batch_size: int = Field(64, ge=1)
     max_new_tokens: int = Field(32, ge=1)
     seed: int = 0
+    max_triples: int | None = Field(None, ge=1)
 
 
 class KGT5Params(Profiled):

@@ -31,6 +31,7 @@ from kg_ml.kgt5.queries import Queries, known_answers, triple_queries
 from kg_ml.kgt5.ranking import filtered_rank, rank_metrics
 from kg_ml.kgt5.verbalize import HEAD, TAIL, Verbaliser
 from kg_ml.training.distributed import resolve_device
+from kg_ml.training.rng import derive_seed
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,14 @@ def _with_directions(ranks: np.ndarray, q: Queries, prefix: str) -> dict[str, fl
     return out
 
 
+def _subset(triples: np.ndarray, max_triples: int | None, seed: int) -> np.ndarray:
+    """``max_triples`` of ``triples`` (a seeded sample, in their order), or all of them."""
+    if max_triples is None or len(triples) <= max_triples:
+        return triples
+    rng = np.random.default_rng(derive_seed(seed, "max_triples"))
+    return triples[np.sort(rng.choice(len(triples), max_triples, replace=False))]
+
+
 def evaluate_kgt5(*, model_dir: Path, prepared: Path, split: str, params: KGT5Params,
                   predictions: Path | None = None, device: str = "auto") -> dict[str, float]:
     """Rank metrics of ``model_dir`` on the ``split`` triples; write per-query ``predictions``."""
@@ -97,7 +106,7 @@ def evaluate_kgt5(*, model_dir: Path, prepared: Path, split: str, params: KGT5Pa
     model.to(resolve_device(device))
     verb = model_verbaliser(model, tokenizer, kg, max_input_length=params.max_input_length,
                             max_target_length=params.max_target_length)
-    q = triple_queries(kg.triples[split])
+    q = triple_queries(_subset(kg.triples[split], gen.max_triples, gen.seed))
     inputs = [verb.query(int(d), int(e), int(r)) for d, e, r in zip(q.direction, q.entity, q.relation)]
     index = _canonical_index(verb, kg)
     log.info("kgt5: %d %s queries, %d samples each", len(q), split, gen.num_samples)

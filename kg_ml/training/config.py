@@ -38,8 +38,10 @@ Every field of `TrainConfig`, as it appears in a `train:` section of params.yaml
 - ``device`` ("auto"): "auto" = CUDA when present, else CPU; "cpu"; "cuda".
 - ``ddp_find_unused_parameters`` (False): pass to DDP when some parameters get no gradient in a
   step (e.g. a head used only by another task).
-- ``compile`` (False): run the training forward through ``torch.compile`` (worth it on GPU for
+- ``compile`` (False): on CUDA, run the training forward through ``torch.compile`` (worth it for
   long runs; compiling costs tens of seconds up front). Evaluation and saving use the plain model.
+  A CPU run stays eager and says so: the full profile sets it, and on a CPU inductor compiles C++
+  for minutes (the CPU rehearsal of the full profile).
 """
 
 from __future__ import annotations

@@ -101,6 +101,9 @@ def train(model: nn.Module, train_dataset: Any, *, collate_fn: Callable[[list], 
         bar = stack.enter_context(tqdm(total=total, initial=progress.global_step, desc="train", unit="step",
                                        disable=None if main else True, dynamic_ncols=True))
         autocast = autocast_for(config.precision, device)
+        compile_forward = config.compile and device.type == "cuda"
+        if config.compile and not compile_forward:
+            log.info("train.compile: the forward runs eager on %s (torch.compile is for CUDA runs)", device)
         best = _BestWeights(checkpoint_dir)
         window = _Window(device, config.batch_size * world)
         ddp: nn.Module = model
@@ -116,7 +119,7 @@ def train(model: nn.Module, train_dataset: Any, *, collate_fn: Callable[[list], 
                     frozen = epoch_frozen
                     _set_trainable(model, lm_names, not frozen)
                     ddp = _wrap_ddp(model, ddp, device, config)
-                    forward = compiled(ddp, config.compile)
+                    forward = compiled(ddp, compile_forward)
                     if lm_names:
                         log.info("LM parameters %s", "frozen" if frozen else "trainable")
                 plan.set_epoch(progress.epoch, progress.step_in_epoch)
