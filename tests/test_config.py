@@ -135,7 +135,7 @@ def test_train_cap_caps_every_training_section_of_both_profiles(raw_params: dict
             # nothing else moves
             assert get(capped, profile).model_copy(update={"max_steps": None}) == \
                 get(off, profile).model_copy(update={"max_steps": None}), (name, profile)
-    assert off.kard.train.max_steps == 400  # off: the params as written (the sample's own cap)
+    assert off.kard.train.max_steps == raw_params["kard"]["train"]["max_steps"]  # off: the params as written
     data["train_cap"] = {"max_steps": 0}
     with pytest.raises(ConfigError, match="train_cap.max_steps"):
         load_params(_write(tmp_path, data))
