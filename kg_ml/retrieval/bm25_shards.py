@@ -25,7 +25,7 @@ from bm25s import scoring as bm25s_scoring
 from tqdm import tqdm
 
 from kg_ml.retrieval.config import BM25Params, TokenizerParams
-from kg_ml.retrieval.ranking import NO_DOC, top_k
+from kg_ml.retrieval.ranking import NO_DOC, top_k_row
 from kg_ml.retrieval.tokenize import Analyzer, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,11 @@ class ShardedBM25Index:
 
     def search_ids(self, queries: Sequence[np.ndarray], k: int, *, batch_size: int = 256,
                    desc: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k per query over all shards; equal to one index's `BM25Index.search_ids`."""
+        """Top-k per query over all shards; equal to one index's `BM25Index.search_ids`.
+
+        Each shard's scores stay sparse (only passages that share a term with the query), so a
+        query costs its postings, not the corpus size; a passage outside them scores the floor,
+        which never qualifies, exactly as in the dense path."""
         idx = np.full((len(queries), k), NO_DOC, dtype=np.int64)
         val = np.full((len(queries), k), -np.inf, dtype=np.float32)
         largest = max((m.shape[0] for _, m in self.shards), default=1)
@@ -103,22 +107,23 @@ class ShardedBM25Index:
                        leave=False, disable=None if desc else True):
             chunk = queries[lo: lo + step]
             qm, floor = self._query_matrix(chunk), self._floor(chunk)
-            rows, vals = [], []
+            cand: list[list[np.ndarray]] = [[] for _ in chunk]
+            score: list[list[np.ndarray]] = [[] for _ in chunk]
             for start, m in self.shards:
-                s = self._shard_scores(m, qm, floor)
-                i = np.full((len(chunk), k), NO_DOC, dtype=np.int64)
-                v = np.full((len(chunk), k), -np.inf, dtype=np.float32)
+                res = (m @ qm).tocsc()  # shard docs x queries, float32 sums as the dense path's
+                res.sort_indices()
                 for r in range(len(chunk)):
-                    ri, rv = top_k(s[r: r + 1], k, min_score=float(floor[r]))
-                    i[r], v[r] = np.where(ri[0] >= 0, ri[0] + start, NO_DOC), rv[0]
-                rows.append(i)
-                vals.append(v)
-            rows_all, vals_all = np.concatenate(rows, axis=1), np.concatenate(vals, axis=1)
+                    a, b = res.indptr[r], res.indptr[r + 1]
+                    v = res.data[a:b].astype(np.float32, copy=False)
+                    if self._base is not None:
+                        v = v + floor[r]
+                    keep = top_k_row(v, k, min_score=float(floor[r]))
+                    cand[r].append(res.indices[a:b][keep].astype(np.int64) + start)
+                    score[r].append(v[keep])
             for r in range(len(chunk)):
-                ok = rows_all[r] != NO_DOC
-                cand, score = rows_all[r][ok], vals_all[r][ok]
-                order = np.lexsort((cand, -score))[:k]  # score desc, then the lower global row
-                idx[lo + r, : order.size], val[lo + r, : order.size] = cand[order], score[order]
+                c, v = np.concatenate(cand[r]), np.concatenate(score[r])
+                order = np.lexsort((c, -v))[:k]  # score desc, then the lower global row
+                idx[lo + r, : order.size], val[lo + r, : order.size] = c[order], v[order]
         return idx, val
 
 
