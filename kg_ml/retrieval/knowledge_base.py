@@ -15,12 +15,10 @@ from kg_ml.retrieval.bm25 import BM25Index
 from kg_ml.retrieval.dense import DenseIndex
 from kg_ml.retrieval.encoder import TextEncoder
 from kg_ml.retrieval.fusion import fuse_batch
-from kg_ml.retrieval.passages import LazyPassages, display_texts, read_ids, read_passages
+from kg_ml.retrieval.passages import open_passages, read_ids
 from kg_ml.retrieval.ranking import NO_DOC
 
 log = logging.getLogger(__name__)
-
-IN_MEMORY_MAX = 1_000_000  # passages held as a table; above, texts are read from the file on demand
 
 Ranked = tuple[np.ndarray, np.ndarray]  # rows int64 [Q, k] (NO_DOC-padded), scores float32 [Q, k]
 
@@ -30,14 +28,8 @@ class KnowledgeBase:
 
     def __init__(self, passages: Path, bm25_dir: Path, dense_dir: Path, *, batch_size: int = 64,
                  offline: bool = True) -> None:
-        passages = Path(passages)
-        lazy = LazyPassages(passages) if passages.is_file() else None
-        if lazy is not None and lazy.num_rows > IN_MEMORY_MAX:  # e.g. DPR's 21M: ids only, texts on demand
-            self.table, self._lazy = None, lazy
-            self.ids = lazy.ids()
-        else:
-            self.table, self._lazy = read_passages(passages), None
-            self.ids = self.table.column("id").combine_chunks()
+        self.passages = open_passages(passages)  # DPR's 21M: ids only, texts read on demand
+        self.ids = self.passages.ids()
         for index_dir in (bm25_dir, dense_dir):
             if not read_ids(index_dir).equals(self.ids):
                 raise InputError(index_dir, f"index passage ids differ from {passages} (rerun index_kb)")
@@ -57,7 +49,7 @@ class KnowledgeBase:
         return self.ids.take(pa.array(rows[rows != NO_DOC]))
 
     def passage_texts(self, rows: np.ndarray) -> list[str]:
-        return self._lazy.display_texts(rows) if self._lazy is not None else display_texts(self.table, rows)
+        return self.passages.display_texts(rows)
 
     def search_bm25(self, texts: Sequence[str], k: int) -> Ranked:
         return self.bm25.search(texts, k, batch_size=self.batch_size, desc="bm25 search")

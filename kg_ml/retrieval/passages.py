@@ -77,6 +77,31 @@ def batch_texts(batch: pa.RecordBatch, *, include_title: bool) -> list[str]:
     return texts
 
 
+IN_MEMORY_MAX = 1_000_000  # passages held as one table; above, texts are read from the file on demand
+
+
+class InMemoryPassages:
+    """The whole (checked) passages table: the knowledge bases up to `IN_MEMORY_MAX` (the sample)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.table = read_passages(path)
+        self.num_rows = self.table.num_rows
+
+    def ids(self) -> pa.Array:
+        return self.table.column("id").combine_chunks()
+
+    def display_texts(self, rows: np.ndarray) -> list[str]:
+        return display_texts(self.table, rows)
+
+
+def open_passages(path: str | Path) -> "InMemoryPassages | LazyPassages":
+    """Passages for the query side (ids, texts of given rows): whole below `IN_MEMORY_MAX`, lazily
+    above (DPR's 21M passages are ~13 GB as a table)."""
+    if passage_count(path) > IN_MEMORY_MAX:
+        return LazyPassages(path)
+    return InMemoryPassages(path)
+
+
 class LazyPassages:
     """Texts of given rows read from passages.parquet on demand (the row groups that hold them),
     for knowledge bases too large to load: retrieve@ reads only its rerank candidates."""
