@@ -23,8 +23,12 @@ def _corpus(docs: int = 300, seed: int = 0) -> tuple[list[str], list[str]]:
     return texts, queries + ["w1x w2x w3x", "nothing matches"]
 
 
-@pytest.mark.parametrize("method, shard_docs", [("lucene", 37), ("lucene", 300), ("bm25+", 64), ("robertson", 1)])
-def test_sharded_search_equals_one_index(tmp_path, method, shard_docs) -> None:
+@pytest.mark.parametrize("method, shard_docs, df_docs", [("lucene", 37, 65_536), ("lucene", 300, 7), ("bm25+", 64, 5),
+                                                         ("robertson", 1, 65_536)])
+def test_sharded_search_equals_one_index(tmp_path, monkeypatch, method, shard_docs, df_docs) -> None:
+    from kg_ml.retrieval import bm25_shards
+
+    monkeypatch.setattr(bm25_shards, "_DF_DOCS", df_docs)  # document frequencies counted in blocks
     texts, queries = _corpus()
     tok = TokenizerParams()
     one = BM25Index.build(texts, tok, BM25Params(method=method))

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SHARDS_FILE = "shards.json"
 VOCAB_FILE = "vocab.json"
+_DF_DOCS = 65_536  # documents per block when counting document frequencies
 _SCORE_CELLS = 1 << 26  # dense [queries x shard docs] float32 cells per scoring block (256 MB)
 
 
@@ -145,12 +146,16 @@ def build_sharded(texts: Iterable[str], tokenizer: TokenizerParams, params: BM25
         off = np.frombuffer(offsets, dtype=np.int64)
         np.save(scratch / f"tokens-{i:05d}.npy", tok)
         np.save(scratch / f"offsets-{i:05d}.npy", off)
-        docs = np.repeat(np.arange(off.size - 1, dtype=np.int64), np.diff(off))
-        pairs = np.unique((docs << 32) | tok.astype(np.int64))  # distinct (doc, term)
-        counts = np.bincount((pairs & 0xFFFFFFFF).astype(np.int64), minlength=len(vocab.ids))
-        df = np.concatenate([df, np.zeros(counts.size - df.size, np.int64)]) + counts
+        df = np.concatenate([df, np.zeros(len(vocab.ids) - df.size, np.int64)])
+        size = 0
+        for a in range(0, off.size - 1, _DF_DOCS):  # distinct (doc, term) pairs, a block of docs at a time
+            b = min(a + _DF_DOCS, off.size - 1)
+            docs = np.repeat(np.arange(b - a, dtype=np.int64), np.diff(off[a: b + 1]))
+            pairs = np.unique((docs << 32) | tok[off[a]: off[b]].astype(np.int64))
+            df += np.bincount((pairs & 0xFFFFFFFF).astype(np.int64), minlength=df.size)
+            size += int(pairs.size)
         bounds.append((start, start + off.size - 1))
-        sizes.append(int(pairs.size))
+        sizes.append(size)
 
     flat, offsets, start, n = array("i"), array("q", [0]), 0, 0
     for text in tqdm(texts, total=total, desc="bm25 analyse (sharded)", unit=" docs", leave=False, disable=None):

@@ -47,7 +47,7 @@ class BM25Params(StrictModel):
     # a knowledge base of more passages is indexed in shards of this many (corpus-wide idf and
     # mean length, the same top-k as one index; kg_ml/retrieval/bm25_shards.py); at most one
     # shard's matrix is built in memory
-    shard_docs: int = Field(1_000_000, ge=1)
+    shard_docs: int = Field(500_000, ge=1)
 
 
 class IVFParams(StrictModel):
