@@ -1,6 +1,6 @@
 """What the full profile costs: every stage sized at the real input size, by measurement and fit.
 
-    python bench/full_scale.py [--quick] [--fractions 0.0001,0.001,0.003] [--verify 0.01]
+    python bench/full_scale.py [--quick] [--fractions 0.003,0.01,0.03] [--verify 0.1]
                                [--only STEP,...] [--workdir DIR]
 
 1. CPU stages run, each in a fresh child process, on synthetic inputs in the upstream formats at
