@@ -10,7 +10,8 @@ import pytest
 
 
 @pytest.mark.parametrize("name, scratch", [("prepare", True), ("grounding", True), ("retrieval", False),
-                                           ("numerics_cost", False), ("sample_budget", False)])
+                                           ("numerics_cost", False), ("sample_budget", False),
+                                           ("full_scale", True)])
 def test_benchmark_quick(name, scratch, repo_root, tmp_path) -> None:
     workdir = ["--workdir", str(tmp_path)] if scratch else []  # retrieval keeps everything in memory
     res = subprocess.run([sys.executable, f"bench/{name}.py", "--quick", *workdir],

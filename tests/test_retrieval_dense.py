@@ -58,3 +58,21 @@ def test_missing_index_is_a_one_line_input_error(tmp_path) -> None:
 
     with pytest.raises(InputError, match="run index_kb first"):
         DenseIndex.load(tmp_path)
+
+
+def test_ivfpq_is_compressed_round_trips_memory_mapped_and_finds_neighbours(tmp_path) -> None:
+    x = _vectors()
+    params = DenseParams(exact_max=10, ann="ivfpq", ivf={"nlist": 4, "nprobe": 4, "train_size": 400},
+                         pq={"m": 4, "nbits": 6})
+    index = DenseIndex.build(x, params)
+    assert index.meta["kind"] == "ivfpq" and index.num_docs == len(x)
+    exact = DenseIndex.build(x, DenseParams())
+    got, want = index.search(x[:50], 10)[0], exact.search(x[:50], 10)[0]
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(got.tolist(), want.tolist())])
+    assert recall > 0.3, recall
+    index.save(tmp_path)
+    loaded = DenseIndex.load(tmp_path, mmap=True)
+    for a, b in zip(loaded.search(x[:20], 5), index.search(x[:20], 5)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="does not divide"):
+        DenseIndex.build(x, DenseParams(exact_max=10, ann="ivfpq", pq={"m": 5}))

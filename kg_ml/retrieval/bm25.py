@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from tqdm import tqdm
 
 from kg_ml.errors import InputError
+from kg_ml.retrieval.bm25_shards import SHARDS_FILE, ShardedBM25Index
 from kg_ml.retrieval.config import BM25Params, TokenizerParams
 from kg_ml.retrieval.ranking import top_k
 from kg_ml.retrieval.tokenize import Analyzer, Vocabulary
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 
 ANALYZER_FILE = "analyzer.json"
 _SCORE_CELLS = 1 << 26  # dense [queries x docs] float32 cells per scoring batch (256 MB)
+
+
+def save_analyzer(out_dir: Path, params: TokenizerParams) -> None:
+    """The analysis spec queries must repeat (``analyzer.json``)."""
+    (out_dir / ANALYZER_FILE).write_text(json.dumps(params.model_dump(), indent=2, sort_keys=True) + "\n")
 
 
 class BM25Index:
@@ -58,15 +64,17 @@ class BM25Index:
 
     def save(self, out_dir: Path) -> None:
         self.bm25.save(str(out_dir), show_progress=False)
-        (out_dir / ANALYZER_FILE).write_text(json.dumps(self.analyzer.params.model_dump(), indent=2,
-                                                        sort_keys=True) + "\n")
+        save_analyzer(out_dir, self.analyzer.params)
 
     @classmethod
     def load(cls, index_dir: Path, *, mmap: bool = True) -> "BM25Index":
+        """The index in ``index_dir``: a `ShardedBM25Index` (same query API) where index_kb sharded it."""
         spec = index_dir / ANALYZER_FILE
         if not spec.is_file():
             raise InputError(spec, "missing BM25 analyzer spec (run index_kb first)")
         analyzer = Analyzer(TokenizerParams.model_validate_json(spec.read_text()))
+        if (index_dir / SHARDS_FILE).is_file():
+            return ShardedBM25Index(index_dir, analyzer, mmap=mmap)
         bm25 = bm25s.BM25.load(str(index_dir), mmap=mmap, load_corpus=False, show_progress=False)
         return cls(bm25, analyzer)
 

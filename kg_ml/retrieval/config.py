@@ -44,12 +44,23 @@ class BM25Params(StrictModel):
     k1: float = Field(0.9, gt=0)
     b: float = Field(0.4, ge=0, le=1)
     delta: float = Field(0.5, ge=0)  # bm25l / bm25+ only
+    # a knowledge base of more passages is indexed in shards of this many (corpus-wide idf and
+    # mean length, the same top-k as one index; kg_ml/retrieval/bm25_shards.py); at most one
+    # shard's matrix is built in memory
+    shard_docs: int = Field(500_000, ge=1)
 
 
 class IVFParams(StrictModel):
     nlist: int = Field(4096, ge=1)
     nprobe: int = Field(64, ge=1)
     train_size: int = Field(262_144, ge=1)  # vectors sampled (seeded) to train the coarse quantizer
+
+
+class PQParams(StrictModel):
+    """IVF-PQ (``ann: ivfpq``): each vector stored as ``m`` codes of ``nbits`` bits (m bytes at 8 bits)."""
+
+    m: int = Field(48, ge=1)  # sub-quantizers; must divide the embedding dimension
+    nbits: int = Field(8, ge=1, le=16)
 
 
 class HNSWParams(StrictModel):
@@ -68,8 +79,11 @@ class DenseParams(StrictModel):
     # the CPU has bf16 matrix units, slightly different vectors); queries use the same setting
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     exact_max: int = Field(1_000_000, ge=0)  # IndexFlatIP up to this many passages, ANN above
-    ann: Literal["ivf", "hnsw"] = "ivf"
+    # ivf: IVF-Flat (4 x dim bytes per passage); ivfpq: IVF-PQ (pq.m bytes per passage, trained on
+    # ivf.train_size sampled passages, the rest encoded and added in chunks: no vector file)
+    ann: Literal["ivf", "hnsw", "ivfpq"] = "ivf"
     ivf: IVFParams = IVFParams()
+    pq: PQParams = PQParams()
     hnsw: HNSWParams = HNSWParams()
     seed: int = 0
 

@@ -1,7 +1,8 @@
 """FAISS inner-product index over L2-normalised passage embeddings (inner product = cosine).
 
-Exact (IndexFlatIP) up to ``exact_max`` vectors; above that IVF-Flat (``nlist``/``nprobe``) or
-HNSW-Flat (``m``/``ef_*``). Built on the GPUs when faiss reports any (faiss-gpu builds), saved as a
+Exact (IndexFlatIP) up to ``exact_max`` vectors; above that IVF-Flat (``nlist``/``nprobe``),
+IVF-PQ (``pq.m`` bytes per vector: tens of millions of passages in a few GB) or HNSW-Flat
+(``m``/``ef_*``). Built on the GPUs when faiss reports any (faiss-gpu builds), saved as a
 CPU index, and loaded memory-mapped.
 """
 
@@ -26,7 +27,8 @@ _ADD_ROWS = 65_536
 # memory-mapped loading: flat codes map through IO_FLAG_MMAP_IFC; IVF lists through IO_FLAG_MMAP
 # (the two flags cannot be combined: the IVF reader then refuses the mapped stream)
 _MMAP_FLAGS = {"flat": faiss.IO_FLAG_MMAP_IFC, "ivf": faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY,
-               "hnsw": faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY}
+               "hnsw": faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY,
+               "ivfpq": faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY}
 
 
 def _gpu_count() -> int:
@@ -44,7 +46,8 @@ def _on_gpu(index: faiss.Index) -> faiss.Index:
 
 def _set_search_params(index: faiss.Index, meta: dict) -> None:
     """nprobe / efSearch from the build meta, through the CPU or GPU parameter space."""
-    setting = {"ivf": ("nprobe", meta.get("nprobe")), "hnsw": ("efSearch", meta.get("ef_search"))}
+    setting = {"ivf": ("nprobe", meta.get("nprobe")), "ivfpq": ("nprobe", meta.get("nprobe")),
+               "hnsw": ("efSearch", meta.get("ef_search"))}
     if meta["kind"] in setting:
         name, value = setting[meta["kind"]]
         space = faiss.GpuParameterSpace() if _is_gpu(index) else faiss.ParameterSpace()
@@ -57,6 +60,13 @@ def _is_gpu(index: faiss.Index) -> bool:
 
 def index_kind(n: int, params: DenseParams) -> str:
     return "flat" if n <= params.exact_max else params.ann
+
+
+def train_rows(n: int, params: DenseParams) -> np.ndarray:
+    """Sorted rows (seeded sample of ``ivf.train_size``) whose vectors train an IVF quantizer."""
+    rng = np.random.default_rng(params.seed)
+    size = min(params.ivf.train_size, n)
+    return np.sort(rng.choice(n, size=size, replace=False)) if size < n else np.arange(n)
 
 
 class DenseIndex:
@@ -80,6 +90,13 @@ class DenseIndex:
         """
         n, d = vectors.shape
         kind = index_kind(n, params)
+        if kind == "ivfpq":
+            rows = train_rows(n, params)
+            dense = cls.trained_pq(np.ascontiguousarray(vectors[rows], dtype=np.float32), n, params, encoder=encoder)
+            for lo in tqdm(range(0, n, _ADD_ROWS), desc="faiss add (ivfpq)", unit=" chunks", leave=False,
+                           disable=None):
+                dense.add(np.ascontiguousarray(vectors[lo: lo + _ADD_ROWS], dtype=np.float32))
+            return dense.finish()
         meta: dict = {"kind": kind, "dim": d, "count": n, "metric": "inner_product", "encoder": encoder}
         if kind == "flat":
             index = faiss.IndexFlatIP(d)
@@ -95,9 +112,8 @@ class DenseIndex:
                         ef_search=params.hnsw.ef_search)
         work = _on_gpu(index)
         if kind == "ivf":
-            rng = np.random.default_rng(params.seed)
-            size = min(params.ivf.train_size, n)
-            sample = np.sort(rng.choice(n, size=size, replace=False)) if size < n else np.arange(n)
+            sample = train_rows(n, params)
+            size = sample.size
             log.info("dense: training IVF%d on %d vectors", meta["nlist"], size)
             work.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
         for lo in tqdm(range(0, n, _ADD_ROWS), desc=f"faiss add ({kind})", unit=" chunks",
@@ -106,6 +122,40 @@ class DenseIndex:
         cpu = faiss.index_gpu_to_cpu(work) if work is not index else index
         log.info("dense: %s index of %d x %d vectors%s", kind, n, d, " (built on GPU)" if work is not index else "")
         return cls(cpu, meta)
+
+    @classmethod
+    def trained_pq(cls, sample: np.ndarray, n: int, params: DenseParams, *,
+                   encoder: dict | None = None) -> "DenseIndex":
+        """An empty IVF-PQ index trained on ``sample`` (rows `train_rows` picks); `add` the ``n``
+        vectors in row order, chunk by chunk, then `finish`."""
+        d = sample.shape[1]
+        if d % params.pq.m:
+            raise ValueError(f"retrieval.index.dense.pq.m = {params.pq.m} does not divide the dimension {d}")
+        nlist = min(params.ivf.nlist, n)
+        index = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, nlist, params.pq.m, params.pq.nbits,
+                                 faiss.METRIC_INNER_PRODUCT)
+        index.cp.seed = params.seed
+        index.pq.cp.seed = params.seed
+        meta = {"kind": "ivfpq", "dim": d, "count": n, "metric": "inner_product", "encoder": encoder,
+                "nlist": nlist, "nprobe": min(params.ivf.nprobe, nlist), "pq_m": params.pq.m,
+                "pq_nbits": params.pq.nbits}
+        work = _on_gpu(index)
+        log.info("dense: training IVF%d,PQ%dx%d on %d vectors", nlist, params.pq.m, params.pq.nbits, len(sample))
+        work.train(sample)
+        out = cls(index, meta)
+        out._work = work
+        return out
+
+    def add(self, vectors: np.ndarray) -> None:
+        getattr(self, "_work", self.index).add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def finish(self) -> "DenseIndex":
+        """Back to a CPU index after a GPU build (a no-op on CPU); search settings from meta."""
+        work = self.__dict__.pop("_work", self.index)
+        cpu = faiss.index_gpu_to_cpu(work) if work is not self.index else self.index
+        if int(cpu.ntotal) != self.meta["count"]:
+            raise ValueError(f"dense index holds {cpu.ntotal} vectors, expected {self.meta['count']}")
+        return DenseIndex(cpu, self.meta)
 
     def save(self, out_dir: Path) -> None:
         faiss.write_index(self.index, str(out_dir / INDEX_FILE))

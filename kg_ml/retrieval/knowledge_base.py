@@ -15,7 +15,7 @@ from kg_ml.retrieval.bm25 import BM25Index
 from kg_ml.retrieval.dense import DenseIndex
 from kg_ml.retrieval.encoder import TextEncoder
 from kg_ml.retrieval.fusion import fuse_batch
-from kg_ml.retrieval.passages import display_texts, read_ids, read_passages
+from kg_ml.retrieval.passages import open_passages, read_ids
 from kg_ml.retrieval.ranking import NO_DOC
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,8 @@ class KnowledgeBase:
 
     def __init__(self, passages: Path, bm25_dir: Path, dense_dir: Path, *, batch_size: int = 64,
                  offline: bool = True) -> None:
-        self.table = read_passages(passages)
-        self.ids = self.table.column("id").combine_chunks()
+        self.passages = open_passages(passages)  # DPR's 21M: ids only, texts read on demand
+        self.ids = self.passages.ids()
         for index_dir in (bm25_dir, dense_dir):
             if not read_ids(index_dir).equals(self.ids):
                 raise InputError(index_dir, f"index passage ids differ from {passages} (rerun index_kb)")
@@ -49,7 +49,7 @@ class KnowledgeBase:
         return self.ids.take(pa.array(rows[rows != NO_DOC]))
 
     def passage_texts(self, rows: np.ndarray) -> list[str]:
-        return display_texts(self.table, rows)
+        return self.passages.display_texts(rows)
 
     def search_bm25(self, texts: Sequence[str], k: int) -> Ranked:
         return self.bm25.search(texts, k, batch_size=self.batch_size, desc="bm25 search")

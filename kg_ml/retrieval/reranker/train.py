@@ -22,7 +22,7 @@ from kg_ml.retrieval.config import RerankerParams
 from kg_ml.models.pretrained import resolve_pretrained
 from kg_ml.retrieval.encoder import pick_device
 from kg_ml.retrieval.metrics import recall_table
-from kg_ml.retrieval.passages import display_texts, read_ids, read_passages
+from kg_ml.retrieval.passages import open_passages, read_ids
 from kg_ml.retrieval.queries import is_heldout, read_questions, read_rationales
 from kg_ml.retrieval.ranking import NO_DOC, top_k_row
 from kg_ml.retrieval.reranker.data import (Collate, Example, ExampleDataset, build_examples, candidate_scores,
@@ -61,8 +61,8 @@ def train_reranker(*, bm25_dir: Path, passages: Path, questions: Path, rationale
                    log_dir: Path | None = None, offline: bool = True) -> dict:
     """Train and save the reranker (save_pretrained + tokenizer) to ``out_dir``; return metrics."""
     bm25 = BM25Index.load(bm25_dir)
-    table = read_passages(passages)
-    if not read_ids(bm25_dir).equals(table.column("id").combine_chunks()):
+    table = open_passages(passages)  # lazily above IN_MEMORY_MAX passages
+    if not read_ids(bm25_dir).equals(table.ids()):
         raise InputError(bm25_dir, f"index passage ids differ from {passages} (rerun index_kb)")
     qs = read_questions(questions)
     rat = read_rationales(rationales, qs, "train")
@@ -85,7 +85,7 @@ def train_reranker(*, bm25_dir: Path, passages: Path, questions: Path, rationale
         query_max_length=params.query_max_length, doc_max_length=params.doc_max_length).to(device)
     tokenizer = AutoTokenizer.from_pretrained(resolve_pretrained(params.encoder, offline=offline))
     rows = np.unique(np.concatenate([e.candidates for e in [*examples, *val_examples]]))
-    texts = display_texts(table, rows)
+    texts = table.display_texts(rows)
     autocast = autocast_for(params.train.precision, device)
     collate = Collate(
         TokenStates.compute(model, tokenizer, qs.texts, max_length=params.query_max_length,
