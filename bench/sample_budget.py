@@ -28,20 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kg_ml.report.effects import effects_json, sample_effects  # noqa: E402
+from tests.pipeline_copy import fresh_copy  # noqa: E402  (the e2e tests' fresh clone)
+
 STAGE = re.compile(r"^Running stage '([^']+)'")
-
-
-def fresh_copy(dest: Path) -> Path:
-    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, check=True).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        if (REPO / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / rel, dest / rel)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.email=b@b", "-c", "user.name=b", "commit", "-qm", "copy"]):
-        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
-    return dest
 
 
 def timed_repro(work: Path, targets: list[str]) -> tuple[int, dict[str, float], float]:
