@@ -62,6 +62,24 @@ def test_span_model_save_load_round_trip(tmp_path: Path) -> None:
     assert torch.equal(a.start_logits, b.start_logits) and torch.equal(a.end_logits, b.end_logits)
 
 
+def test_encoder_overrides_reach_the_config_and_survive_saving(tmp_path: Path) -> None:
+    """The sample turns off attention-probability dropout (params.yaml); the saved model keeps it off."""
+    model, tokenizer = new_span_model(MINILM, num_hidden_layers=1, overrides={"attention_probs_dropout_prob": 0.0})
+    assert model.config.attention_probs_dropout_prob == 0.0 and model.config.num_hidden_layers == 1
+    model.save_pretrained(tmp_path)
+    assert load_span_model(str(tmp_path))[0].config.attention_probs_dropout_prob == 0.0
+    default, _ = new_span_model(MINILM, num_hidden_layers=1)
+    assert default.config.attention_probs_dropout_prob == 0.1  # MiniLM's own
+
+
+def test_hotpotqa_params_overrides_by_profile() -> None:
+    from kg_ml.config import load_params
+
+    params = load_params(Path(__file__).resolve().parents[1] / "params.yaml").text_kg.hotpotqa
+    assert params.for_profile("sample").encoder_overrides == {"attention_probs_dropout_prob": 0.0}
+    assert params.for_profile("full").encoder_overrides == {"attention_probs_dropout_prob": 0.1}
+
+
 def test_finetune_and_evaluate_are_deterministic(tmp_path: Path) -> None:
     train = _table(tmp_path / "train.parquet", 16)
     dev = _table(tmp_path / "dev.parquet", 4)

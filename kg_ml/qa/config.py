@@ -6,7 +6,7 @@ replaces (`kg_ml.qa.profiles`). Stages read ``profile`` and their own sub-sectio
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 
@@ -26,6 +26,7 @@ class HotpotQAParams(Profiled):
     encoder: a Hugging Face reference with a fast tokenizer (hub name, local directory, or
     ``package:NAME`` for a model directory shipped in an installed package);
     num_hidden_layers: keep only the first N transformer layers of the encoder (null: all);
+    encoder_overrides: encoder config values replaced before loading (e.g. dropout);
     max_seq_length / doc_stride / max_query_length: feature windows in tokens (doc_stride = the
     overlap of consecutive windows, Hugging Face's convention); n_best / max_answer_length:
     span post-processing.
@@ -33,6 +34,7 @@ class HotpotQAParams(Profiled):
 
     encoder: str = "bert-base-uncased"
     num_hidden_layers: int | None = Field(None, ge=1)
+    encoder_overrides: dict[str, Any] = Field(default_factory=dict)
     max_seq_length: int = Field(384, ge=16)
     doc_stride: int = Field(128, ge=0)
     max_query_length: int = Field(64, ge=1)

@@ -35,12 +35,15 @@ def _quiet_loading() -> Iterator[None]:
         hf_logging.set_verbosity(level)
 
 
-def new_span_model(encoder: str, *, num_hidden_layers: int | None = None,
+def new_span_model(encoder: str, *, num_hidden_layers: int | None = None, overrides: dict | None = None,
                    profile: str = "sample") -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
-    """A pretrained encoder (optionally only its first ``num_hidden_layers`` layers) with a fresh span head."""
+    """A pretrained encoder (optionally only its first ``num_hidden_layers`` layers, its config
+    values ``overrides`` replaced) with a fresh span head."""
     path = resolve_pretrained(encoder, offline=offline_profile(profile))
     tokenizer = check_fast(AutoTokenizer.from_pretrained(path))
-    overrides = {} if num_hidden_layers is None else {"num_hidden_layers": num_hidden_layers}
+    overrides = dict(overrides or {})
+    if num_hidden_layers is not None:
+        overrides["num_hidden_layers"] = num_hidden_layers
     with _quiet_loading():
         model = AutoModelForQuestionAnswering.from_pretrained(path, **overrides)
     return model, tokenizer

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 def _fingerprint(features: list[dict], params: HotpotQAParams) -> str:
     """The training inputs and the settings outside TrainConfig: a checkpoint of others is not resumed."""
-    h = hashlib.sha256(json.dumps([params.encoder, params.num_hidden_layers]).encode())
+    h = hashlib.sha256(json.dumps([params.encoder, params.num_hidden_layers, params.encoder_overrides],
+                                  sort_keys=True).encode())
     for f in features:
         h.update(json.dumps([f["input_ids"], f["start_positions"], f["end_positions"]]).encode())
     return h.hexdigest()
@@ -35,7 +36,8 @@ def finetune_hotpotqa(*, train_path: Path, dev_path: Path, out_dir: Path, params
     """Train, save model + tokenizer to ``out_dir``; return flat metrics (dev EM/F1 of the best step)."""
     train_rows, dev_rows = read_examples(train_path), read_examples(dev_path)
     seed_all(params.train.seed)  # the fresh span head's initial weights
-    model, tokenizer = new_span_model(params.encoder, num_hidden_layers=params.num_hidden_layers, profile=profile)
+    model, tokenizer = new_span_model(params.encoder, num_hidden_layers=params.num_hidden_layers,
+                                      overrides=params.encoder_overrides, profile=profile)
     starts, texts = train_rows.first_answers(train_path)
     features = train_features(tokenizer, train_rows.questions, train_rows.contexts, starts, texts, windows(params))
     dev_features = featurize(tokenizer, dev_rows.questions, dev_rows.contexts, params)
