@@ -189,6 +189,17 @@ class Params(StrictModel):
                 raise ValueError(f"{section}: missing source(s) {missing}")
         return self
 
+    @model_validator(mode="after")
+    def _kard_reads_the_retrieve_stage(self) -> "Params":
+        # evaluate_kard reads retrieve@<task>'s question rankings instead of retrieving again
+        for profile in ("sample", "full"):
+            kard = self.kard.for_profile(profile).inference.retriever
+            if kard != self.retrieval.retrieve.retriever:
+                raise ValueError(f"kard.inference.retriever is {kard!r} ({profile} profile) but "
+                                 f"retrieval.retrieve.retriever is {self.retrieval.retrieve.retriever!r}: "
+                                 "evaluate_kard reads retrieve's rankings, so set both alike")
+        return self
+
     def source(self, name: str, profile: Profile | None = None) -> SourceProfile:
         """The file list of source ``name`` in ``profile`` (default: the active profile)."""
         check_source(name)

@@ -1,5 +1,5 @@
-"""evaluate_kard: accuracy of every KARD student (KARD and its ablations) on dev/test, with
-question-query retrieval and greedy or self-consistency decoding.
+"""evaluate_kard: accuracy of every KARD student (KARD and its ablations) on dev/test, with the
+passages retrieve@<task> ranked for each question and greedy or self-consistency decoding.
 
     python stages/evaluate_kard.py [--variants medqa medqa_no_knowledge] [--out data/kard]
 """
@@ -25,11 +25,10 @@ def main(args, all_params):
     task = tasks.pop()
     from kg_ml.io import atomic_dir, write_parquet
     from kg_ml.kard.infer import evaluate_kard
-    from kg_ml.kard.knowledge import question_retriever
+    from kg_ml.kard.knowledge import retrieved_knowledge
 
-    retrieve = question_retriever(params.inference.retriever, params.passages, all_params.retrieval.retrieve,
-                                  passages=Path(args.passages), bm25=Path(args.bm25), dense=Path(args.dense),
-                                  reranker=Path(args.reranker))
+    retrieve = retrieved_knowledge(Path(args.retrieved or paths.retrieved(task)), params.inference.retriever,
+                                   params.passages)
     metrics, generations = evaluate_kard(params, {v: paths.model(f"distill_{v}") for v in variants},
                                          paths.prepared(task), Path(args.passages), retrieve)
     with atomic_dir(args.out) as tmp:
@@ -42,9 +41,8 @@ def parser():
     p.add_argument("--variants", nargs="*",
                    help=f"kard.variants to score (default: all); models from {paths.model('distill_<variant>')}")
     p.add_argument("--passages", default=paths.PASSAGES, help="knowledge-base passages (default: %(default)s)")
-    p.add_argument("--bm25", default=paths.BM25_INDEX, help="BM25 index (default: %(default)s)")
-    p.add_argument("--dense", default=paths.DENSE_INDEX, help="dense index (default: %(default)s)")
-    p.add_argument("--reranker", default=paths.model("reranker"), help="trained reranker (default: %(default)s)")
+    p.add_argument("--retrieved", default=None,
+                   help=f"retrieve@<task>'s rankings, <split>.parquet (default: {paths.retrieved('<task>')})")
     p.add_argument("--out", default=paths.KARD_OUTPUT, help="generations directory (default: %(default)s)")
     return p
 

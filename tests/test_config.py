@@ -47,6 +47,8 @@ def test_committed_params_are_valid(repo_root: Path) -> None:
         (lambda d: d["sources"]["medqa"]["sample"]["files"][0].update(path="../../etc/passwd"),
          "must be a relative path"),
         (lambda d: d["sources"]["medqa"]["sample"]["files"][0].update(sha256="abc"), "64 lowercase hex"),
+        (lambda d: d["kard"]["inference"].update(retriever="bm25"),
+         "kard.inference.retriever is 'bm25' (sample profile) but retrieval.retrieve.retriever is 'reranked'"),
     ],
 )
 def test_bad_params_fail_in_one_line(tmp_path, raw_params, edit, message) -> None:

@@ -156,12 +156,12 @@ def test_tiny_distill_and_evaluate_are_deterministic(tmp_path):
     assert runs[0] == runs[1]
     calls = []
 
-    def retrieve(texts):
-        calls.append(list(texts))
-        return [["p2"] for _ in texts]
+    def retrieve(split, questions):
+        calls.append((split, [q.id for q in questions]))
+        return [["p2"] for _ in questions]
 
     metrics, table = evaluate_kard(params, {"kard": tmp_path / "a"}, tmp_path, tmp_path / "passages.parquet", retrieve)
-    assert calls and calls[0][0].startswith("Which treatment? risavir")  # question + options as the query
+    assert calls == [("test", table.column("question_id").to_pylist())]  # one lookup per split
     assert set(metrics["kard"]) == {"test_accuracy", "test_answered"}
     assert table.num_rows == 2 and table.column("passage_ids").to_pylist() == [["p2"], ["p2"]]
     assert len(table.column("generations")[0].as_py()) == 1
@@ -225,3 +225,30 @@ def test_hub_student_missing_from_an_offline_cache_is_one_line(tmp_path, monkeyp
     message = str(e.value)
     assert message.startswith("google/flan-t5-base: hub model not in the local Hugging Face cache")
     assert "python -m kg_ml.models.hub --download" in message and "\n" not in message
+
+
+def _retrieved(path, retriever="reranked", questions=("test-00000", "test-00001")):
+    rows = [(q, rank, f"p{i}{rank}") for i, q in enumerate(questions) for rank in (3, 1, 2)]
+    pq.write_table(pa.table({"query_id": [q for q, _, _ in rows], "question_id": [q for q, _, _ in rows],
+                             "rationale_id": pa.array([-1] * len(rows), pa.int16()),
+                             "rank": pa.array([r for _, r, _ in rows], pa.int16()),
+                             "passage_id": [p for _, _, p in rows], "score": [0.5] * len(rows),
+                             "retriever": [retriever] * len(rows)}), path)
+
+
+def test_retrieved_knowledge_reads_the_retrieve_stage_rankings(tmp_path):
+    """evaluate_kard takes retrieve@<task>'s question rankings (top kard.passages by rank), and
+    refuses a table ranked by another retriever or one that lacks a question."""
+    from kg_ml.errors import ConfigError, InputError
+    from kg_ml.kard.data import Question
+    from kg_ml.kard.knowledge import retrieved_knowledge
+
+    _retrieved(tmp_path / "test.parquet")
+    qs = [Question("test-00001", "q?", ["a", "b"], 0), Question("test-00000", "q?", ["a", "b"], 1)]
+    assert retrieved_knowledge(tmp_path, "reranked", 2)("test", qs) == [["p11", "p12"], ["p01", "p02"]]
+    with pytest.raises(ConfigError, match="ranked by \\['reranked'\\], but kard.inference.retriever is 'bm25'"):
+        retrieved_knowledge(tmp_path, "bm25", 2)("test", qs)
+    with pytest.raises(InputError, match="no ranking for question test-00009"):
+        retrieved_knowledge(tmp_path, "reranked", 2)("test", qs + [Question("test-00009", "q?", ["a"], 0)])
+    with pytest.raises(InputError, match="dev.parquet.*run retrieve first"):
+        retrieved_knowledge(tmp_path, "reranked", 2)("dev", qs)

@@ -1,5 +1,5 @@
-"""evaluate_kard: question-query retrieval, decoding (greedy or self-consistency), answer
-extraction and accuracy, for every student variant; generations kept for inspection."""
+"""evaluate_kard: decoding (greedy or self-consistency) with the question's retrieved knowledge,
+answer extraction and accuracy, for every student variant; generations kept for inspection."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from kg_ml.kard.data import Question, read_passages, read_questions
 from kg_ml.kard.prompts import student_input, student_target
 from kg_ml.kard.student import encode_inputs, load_student
 from kg_ml.kgt5.generate import greedy, sample, sequence_log_probs
-from kg_ml.retrieval.queries import question_query
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +35,9 @@ GENERATIONS_SCHEMA = pa.schema([
     ("correct", pa.bool_()),
 ])
 
-# (question texts) -> top passage ids per question; the stage binds it to kg_ml.retrieval
-Retrieve = Callable[[Sequence[str]], list[list[str]]]
+# (split, questions) -> top passage ids per question; the stage binds it to retrieve@<task>'s
+# question-query rankings (kg_ml.kard.knowledge)
+Retrieve = Callable[[str, Sequence[Question]], list[list[str]]]
 
 
 def decode(model, tokenizer, inputs: list[list[int]], params: KardParams) -> list[list[str]]:
@@ -125,9 +125,8 @@ def evaluate_kard(params: KardParams, model_dirs: Mapping[str, Path], questions_
     passages = read_passages(passages_path)
     splits = {s: read_questions(questions_dir / f"{s}.parquet") for s in params.inference.splits}
     needs_knowledge = any(params.variants[v].knowledge for v in model_dirs)
-    # Retrieval is shared by every variant with knowledge: one run per split.
-    knowledge = {s: retrieve([question_query(q.question, q.options) for q in qs]) if needs_knowledge else None
-                 for s, qs in splits.items()}
+    # Retrieval is shared by every variant with knowledge: one lookup per split.
+    knowledge = {s: retrieve(s, qs) if needs_knowledge else None for s, qs in splits.items()}
     metrics: dict[str, dict] = {}
     tables = []
     for name in sorted(model_dirs):

@@ -1,28 +1,39 @@
-"""Inference-time knowledge: KARD retrieves with the question (+ options) through kg_ml.retrieval."""
+"""Inference-time knowledge: the passages `retrieve@<task>` ranked for each dev/test question
+(question + options as the query), read from its tables instead of retrieving a second time."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from kg_ml.errors import ConfigError, InputError
+from kg_ml.kard.data import Question, read_retrieved
 from kg_ml.kard.infer import Retrieve
-from kg_ml.retrieval.config import RetrieveParams
-from kg_ml.retrieval.knowledge_base import KnowledgeBase
-from kg_ml.retrieval.reranker.infer import Reranker
-from kg_ml.retrieval.retrieve import ranked_ids, run_retrievers
+
+QUESTION_QUERY = -1  # rationale_id of a question-side query in retrieve@<task>'s tables
 
 
-def question_retriever(retriever: str, n: int, params: RetrieveParams, *, passages: Path, bm25: Path, dense: Path,
-                       reranker: Path) -> Retrieve:
-    """A function from query texts to the top ``n`` passage ids with ``retriever`` (bm25 or
-    reranked: BM25 candidates, ``params.rerank_depth`` of them, reordered by the trained reranker)."""
-    kb = KnowledgeBase(passages, bm25, dense, batch_size=params.batch_size)
-    model = Reranker(reranker, batch_size=params.batch_size, precision=params.rerank_precision) \
-        if retriever == "reranked" else None
-    at_n = params.model_copy(update={"k": n})
+def retrieved_knowledge(retrieved_dir: Path, retriever: str, n: int) -> Retrieve:
+    """The top ``n`` passage ids per question from ``<retrieved_dir>/<split>.parquet``, which must be
+    ranked by ``retriever`` (kard.inference.retriever) and hold every question asked for."""
 
-    def retrieve(texts: Sequence[str]) -> list[list[str]]:
-        rows, _ = run_retrievers(kb, list(texts), [retriever], at_n, model)[retriever]
-        return ranked_ids(kb, rows)
+    def retrieve(split: str, questions: Sequence[Question]) -> list[list[str]]:
+        path = Path(retrieved_dir) / f"{split}.parquet"
+        if path.is_file():
+            found = set(pq.read_table(path, columns=["retriever"]).column("retriever").unique().to_pylist())
+            if found != {retriever}:
+                raise ConfigError(f"{path}: ranked by {sorted(found)}, but kard.inference.retriever is "
+                                  f"{retriever!r}: set retrieval.retrieve.retriever to {retriever!r} (or the reverse)")
+        ranked = read_retrieved(path, n)
+        out = []
+        for i, q in enumerate(questions):
+            ids = ranked.get((q.id, QUESTION_QUERY))
+            if ids is None:
+                raise InputError(path, f"no ranking for question {q.id} (question {i + 1} of the {split} split; "
+                                       "rerun retrieve)", field="question_id")
+            out.append(ids)
+        return out
 
     return retrieve
