@@ -108,3 +108,21 @@ def test_sampling_is_seeded_and_greedy_deterministic(tokenizer) -> None:
     assert a == b and len(a) == len(queries) and all(len(s) == 4 for s in a)
     g = greedy(model, tokenizer, queries, batch_size=3, max_new_tokens=6)
     assert g == greedy(model, tokenizer, queries, batch_size=5, max_new_tokens=6)
+
+
+def test_inverse_cdf_draws_follow_the_distribution() -> None:
+    """`draw` samples each row's distribution (zero-probability tokens never), and `SampleStep`
+    hands greedy decoding a one-hot of the drawn token, within top_k."""
+    from kg_ml.kgt5.generate import SampleStep, draw
+
+    torch.manual_seed(0)
+    probs = torch.tensor([[0.5, 0.0, 0.3, 0.2], [0.0, 0.0, 0.0, 1.0]]).repeat(20000, 1)
+    got = draw(probs).view(20000, 2)
+    freq = torch.bincount(got[:, 0], minlength=4).float() / 20000
+    assert torch.allclose(freq, torch.tensor([0.5, 0.0, 0.3, 0.2]), atol=0.015) and freq[1] == 0
+    assert (got[:, 1] == 3).all()
+    scores = torch.tensor([[2.0, 1.0, 0.5, -1.0]]).repeat(5000, 1)
+    out = SampleStep(temperature=1.0, top_k=2)(None, scores)
+    assert (out.isfinite().sum(-1) == 1).all() and (out.argmax(-1) < 2).all()
+    share = (out.argmax(-1) == 0).float().mean()
+    assert abs(share - torch.softmax(torch.tensor([2.0, 1.0]), 0)[0]) < 0.03

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+from transformers import LogitsProcessor, LogitsProcessorList
 from transformers.modeling_outputs import BaseModelOutput
 
 from kg_ml.kgt5.data import IGNORE, pad
@@ -42,17 +43,47 @@ def greedy(model, tokenizer, queries: Sequence[list[int]], *, batch_size: int, m
     return out
 
 
+def draw(probs: torch.Tensor) -> torch.Tensor:
+    """One index per row of ``probs`` [rows, vocab], drawn by inverse CDF: the first index whose
+    cumulative probability exceeds a uniform draw (a zero-probability index is never drawn). The
+    distribution of ``torch.multinomial(probs, 1)``, which on CPU is ~7x slower at KGT5's shapes."""
+    cdf = probs.cumsum(-1)
+    u = torch.rand(probs.shape[0], 1, device=probs.device, dtype=cdf.dtype) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True).clamp_(max=probs.shape[-1] - 1).squeeze(-1)
+
+
+class SampleStep(LogitsProcessor):
+    """Ancestral sampling inside a greedy `generate`: each step's logits, at ``temperature`` and cut
+    to the ``top_k`` most likely (None: all), are replaced by a one-hot of a token drawn from them,
+    so greedy's argmax takes the drawn token."""
+
+    def __init__(self, temperature: float, top_k: int | None) -> None:
+        self.temperature, self.top_k = temperature, top_k
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        logits = scores.float() / self.temperature
+        if self.top_k and self.top_k < logits.shape[-1]:
+            kth = logits.topk(self.top_k, dim=-1).values[:, -1:]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        token = draw(torch.softmax(logits, dim=-1))
+        return torch.full_like(scores, float("-inf")).scatter_(1, token.unsqueeze(1), 0.0)
+
+
 @torch.no_grad()
 def sample(model, tokenizer, queries: Sequence[list[int]], *, num_samples: int, temperature: float,
            top_k: int | None, batch_size: int, max_new_tokens: int, seed: int) -> list[list[str]]:
     """``num_samples`` sampled strings per query (with repeats). Each batch reseeds from (seed, batch),
     so results do not depend on what ran before."""
     out: list[list[str]] = []
+    step = LogitsProcessorList([SampleStep(temperature, top_k)])
     for b, lo in enumerate(_batches(len(queries), batch_size, "sample")):
         torch.manual_seed(derive_seed(seed, "sample", b))
-        gen = model.generate(**_inputs(model, tokenizer, queries[lo:lo + batch_size]), do_sample=True,
-                             num_return_sequences=num_samples, temperature=temperature, top_k=top_k or 0,
-                             top_p=1.0, max_new_tokens=max_new_tokens)
+        batch = _inputs(model, tokenizer, queries[lo:lo + batch_size])
+        states = model.get_encoder()(**batch).last_hidden_state  # once per query, then query-major rows
+        rows = BaseModelOutput(last_hidden_state=states.repeat_interleave(num_samples, 0))
+        mask = batch["attention_mask"].repeat_interleave(num_samples, 0)
+        gen = model.generate(encoder_outputs=rows, attention_mask=mask, do_sample=False, num_beams=1,
+                             logits_processor=step, max_new_tokens=max_new_tokens)
         texts = _texts(tokenizer, gen)
         out += [texts[i:i + num_samples] for i in range(0, len(texts), num_samples)]
     return out
