@@ -9,10 +9,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Iterator
 
-import spacy
-from spacy.language import Language
-
 from kg_ml.errors import KgMlError
+from kg_ml.grounding.spacy_api import Language, spacy
 
 Abbreviation = tuple[str, str]  # (short form, long form) as written in the text
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from spacy.language import Language
-
 from kg_ml.grounding.abbreviations import abbreviations, make_detector
 from kg_ml.grounding.matcher import ConceptMatcher, ExtraSpan, occurrences
 from kg_ml.grounding.nlp import Tokens, make_nlp, tokens, words
+from kg_ml.grounding.spacy_api import Language
 from kg_ml.grounding.vocab import Vocabulary
 
 Grounding = tuple[list[int], list[int]]  # sorted (question node ids, answer node ids)

@@ -15,9 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from spacy.language import Language
-
 from kg_ml.grounding.nlp import Tokens
+from kg_ml.grounding.spacy_api import Language
 from kg_ml.grounding.vocab import Vocabulary
 from kg_ml.grounding.words import GROUNDING_BLACKLIST, NLTK_STOPWORDS
 

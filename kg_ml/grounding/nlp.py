@@ -11,10 +11,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import spacy
-from spacy.language import Language
-
 from kg_ml.errors import KgMlError
+from kg_ml.grounding.spacy_api import Language, spacy
 
 
 def make_nlp() -> Language:

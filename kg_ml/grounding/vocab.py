@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from spacy.language import Language
-from spacy.tokens import Doc
 from tqdm import tqdm
 
 from kg_ml.errors import InputError
+from kg_ml.grounding.spacy_api import Doc, Language
 from kg_ml.grounding.words import GROUNDING_BLACKLIST, NLTK_STOPWORDS, PRONOUNS
 
 log = logging.getLogger(__name__)
