@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -161,3 +162,12 @@ def test_abbreviation_short_form_alone_grounds_long_form(nlp) -> None:
     spans = g._abbreviation_spans([text], [toks])[0]
     assert [toks.span_text(s.start, s.end) for s in spans] == ["ckd", "ckd"]
     assert g.matcher.spans(toks, extra=spans)["ckd"] == {"chronic_kidney_disease"}
+
+
+def test_grounding_imports_spacy_without_torch() -> None:
+    """thinc would import torch (~1 s per grounding process); grounding's spaCy runs without it,
+    and torch still imports normally afterwards."""
+    code = ("import sys, kg_ml.grounding.nlp as n, thinc.compat as c; loaded = 'torch' in sys.modules; "
+            "import torch; print(loaded, c.has_torch, [t.lemma_ for t in n.make_nlp()('cats were running')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[:2] == ["False", "False"] and "".join(out[2:]) == "['cat','be','run']"
