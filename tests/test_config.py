@@ -141,3 +141,14 @@ def test_train_cap_caps_every_training_section_of_both_profiles(raw_params: dict
     data["train_cap"] = {"max_steps": 0}
     with pytest.raises(ConfigError, match="train_cap.max_steps"):
         load_params(_write(tmp_path, data))
+
+
+def test_only_the_sample_turns_off_attention_dropout(repo_root: Path) -> None:
+    """On CPU, attention-probability dropout forces torch's unfused attention (7x its cost), so the
+    sample's encoders train without it; the full profile keeps BERT's 0.1 (its published recipes)."""
+    params = load_params(repo_root / "params.yaml")
+    for section in (params.text_kg.hotpotqa, params.kg_lm):
+        sample, full = section.for_profile("sample"), section.for_profile("full")
+        sample, full = getattr(sample, "model", sample), getattr(full, "model", full)
+        assert sample.encoder_overrides == {"attention_probs_dropout_prob": 0.0}
+        assert full.encoder_overrides == {"attention_probs_dropout_prob": 0.1}

@@ -72,14 +72,6 @@ def test_encoder_overrides_reach_the_config_and_survive_saving(tmp_path: Path) -
     assert default.config.attention_probs_dropout_prob == 0.1  # MiniLM's own
 
 
-def test_hotpotqa_params_overrides_by_profile() -> None:
-    from kg_ml.config import load_params
-
-    params = load_params(Path(__file__).resolve().parents[1] / "params.yaml").text_kg.hotpotqa
-    assert params.for_profile("sample").encoder_overrides == {"attention_probs_dropout_prob": 0.0}
-    assert params.for_profile("full").encoder_overrides == {"attention_probs_dropout_prob": 0.1}
-
-
 def test_finetune_and_evaluate_are_deterministic(tmp_path: Path) -> None:
     train = _table(tmp_path / "train.parquet", 16)
     dev = _table(tmp_path / "dev.parquet", 4)
