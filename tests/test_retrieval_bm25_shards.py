@@ -81,6 +81,11 @@ def test_pruned_search_reads_fewer_postings_and_equals_one_index(tmp_path, monke
         r2, s2 = sharded.search(queries, k)
         np.testing.assert_array_equal(r1, r2)
         np.testing.assert_array_equal(s1, s2)
+        if k == 10 and lookup_ratio == 0 and method == "lucene":  # split over two worker processes
+            monkeypatch.setattr(bm25_shards, "_POOL_QUERIES", 20)
+            pooled = bm25_shards.ShardedBM25Index(out, sharded.analyzer, workers=2)
+            for x, y in zip((r1, s1), pooled.search(queries, k)):
+                np.testing.assert_array_equal(x, y)
         if k == 10:  # the reranker's targets: exact scores of given rows, without a dense row
             rows = np.array([599, 0, 5, 128, 127, 5, 300])
             for t in queries[:8]:

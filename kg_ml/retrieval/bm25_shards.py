@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 from array import array
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +40,7 @@ _DF_DOCS = 65_536  # documents per block when counting document frequencies
 _SCORE_CELLS = 1 << 26  # dense [queries x shard docs] float32 cells per scoring block (256 MB)
 _PRUNE_DF = 1024  # postings of a term in a shard above which search bounds it and may skip reading it
 _SEED_POSTINGS = 65_536  # postings read to find a first k-th best score in the first shard
+_POOL_QUERIES = 256  # queries per worker process below which search stays in this process
 _LOOKUP_RATIO = 16  # a posting list this many times the candidates is binary-searched, not scattered
 
 
@@ -51,17 +55,34 @@ def _slack(total: np.ndarray, floor: np.float32) -> np.ndarray:
     return 1e-4 * (np.abs(total) + abs(float(floor)) + 1.0)
 
 
+_WORKER: "ShardedBM25Index | None" = None  # a search worker's own handle on the index
+
+
+def _worker_init(index_dir: Path) -> None:
+    global _WORKER
+    _WORKER = ShardedBM25Index(index_dir, None, workers=1)
+
+
+def _worker_search(job: tuple[Sequence[np.ndarray], int]) -> tuple[np.ndarray, np.ndarray]:
+    return _WORKER._search_serial(*job)
+
+
 class ShardedBM25Index:
     """Query-side twin of `BM25Index` over shards (same `term_ids` / `search` / `scores` API)."""
 
-    def __init__(self, index_dir: Path, analyzer: Analyzer, *, mmap: bool = True) -> None:
+    def __init__(self, index_dir: Path, analyzer: Analyzer | None, *, mmap: bool = True,
+                 workers: int | None = None) -> None:
+        """``analyzer`` None: term-id queries only (no vocabulary: a search worker). ``workers``:
+        processes a long query list is split over (default: the CPUs this process may use)."""
         spec = json.loads((index_dir / SHARDS_FILE).read_text())
+        self.index_dir = index_dir
         self.analyzer = analyzer
         self.spec = spec
         self.num_docs = int(spec["num_docs"])
-        terms = json.loads((index_dir / VOCAB_FILE).read_text())
-        self._vocab = {t: i for i, t in enumerate(terms)}
-        self.num_terms = len(terms)
+        self.workers = workers or len(os.sched_getaffinity(0))
+        if analyzer is not None:
+            self._vocab = {t: i for i, t in enumerate(json.loads((index_dir / VOCAB_FILE).read_text()))}
+        self.num_terms = np.load(index_dir / "shard-00000" / "indptr.npy", mmap_mode="r").size - 1
         mode = "r" if mmap else None
         self._base = np.load(index_dir / "nonoccurrence.npy") if spec["nonoccurrence"] else None
         self.shards: list[tuple[int, sp.csc_matrix]] = []
@@ -114,11 +135,23 @@ class ShardedBM25Index:
         weight) stays below it cannot, so only the postings of the other ("essential") terms are
         read, and their passages are scored exactly. Common terms, the bulk of a long query's
         postings, are looked up for those candidates only. Scores are float32 sums in ascending
-        term order, as scipy's product, so they equal one index's bit for bit."""
+        term order, as scipy's product, so they equal one index's bit for bit. A long query list
+        is split over ``workers`` processes (the index is memory-mapped: its pages are shared)."""
+        workers = min(self.workers, len(queries) // _POOL_QUERIES)
+        bar = dict(desc=desc or "bm25 search", leave=False, disable=None if desc else True)
+        if workers < 2:
+            return self._search_serial(queries, k, bar)
+        size = -(-len(queries) // (workers * 16))
+        chunks = [(queries[lo: lo + size], k) for lo in range(0, len(queries), size)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_worker_init, initargs=(self.index_dir,)) as pool:
+            parts = list(tqdm(pool.map(_worker_search, chunks), total=len(chunks), unit=" chunks", **bar))
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _search_serial(self, queries: Sequence[np.ndarray], k: int, bar: dict | None = None):
         idx = np.full((len(queries), k), NO_DOC, dtype=np.int64)
         val = np.full((len(queries), k), -np.inf, dtype=np.float32)
-        for r, q in enumerate(tqdm(queries, desc=desc or "bm25 search", unit=" queries", leave=False,
-                                   disable=None if desc else True)):
+        for r, q in enumerate(tqdm(queries, unit=" queries", **(bar or {"disable": True}))):
             rows, scores = self._search_one(np.asarray(q, dtype=np.int64), k)
             idx[r, : rows.size], val[r, : rows.size] = rows, scores
         return idx, val
