@@ -72,6 +72,7 @@ PRETRAIN_KG = 0.03  # pretrain_corpus grounds to this fraction's ConceptNet (24k
 def _pretrain_kg(f: float) -> float:
     """The fixed graph of pretrain_corpus; below 0.3 % (--quick) a smaller one, to stay quick."""
     return min(PRETRAIN_KG, 10 * f)
+RERANKER_QUERIES = FULL["medqa_train"] * 11  # each train question's BM25 + its ~10 rationales
 RETRIEVE_QUERIES = FULL["medqa_train"] * 10 + FULL["medqa_questions"] - FULL["medqa_train"] + 1_018
 # ^ KARD's 10 teacher rationales per train question + dev/test questions + held-out train questions
 
@@ -322,6 +323,7 @@ def step_retrieve(root: Path, f: float) -> dict:
     depth = max(rp.k, rp.hybrid_depth, rp.rerank_depth)
     t0 = time.perf_counter()
     bm25 = BM25Index.load(index_dir)
+    bm25.workers = 1  # one process: the time per query on one core (the stage splits over the CPUs)
     lazy = LazyPassages(passages)
     ids = lazy.ids()
     rng = np.random.default_rng(0)
@@ -336,6 +338,40 @@ def step_retrieve(root: Path, f: float) -> dict:
             "rows": {"queries": len(queries), "depth": depth, "load_seconds": round(t1 - t0, 3),
                      "seconds_per_query": (t2 - t1) / len(queries), "ids": len(ids), "texts_read": len(texts),
                      "texts_seconds": round(t3 - t2, 3)}}
+
+
+def step_reranker_targets(root: Path, f: float) -> dict:
+    """train_reranker's CPU side over the sharded index (the training itself is the GPU row): BM25
+    candidates of 64 questions (100-word) at ``question_k`` and of 10 rationales each (60 words,
+    drawn from the question's passage: they overlap as a question's rationales do) through
+    `build_examples` (pruned top ``rationale_k`` + exact scores of the candidates). Per query,
+    scaled to ~10 rationales per MedQA train question; also the passages whose frozen states the
+    stage caches."""
+    from kg_ml.retrieval.bm25 import BM25Index
+    from kg_ml.retrieval.passages import LazyPassages
+    from kg_ml.retrieval.reranker.data import build_examples
+
+    index_dir = root / "out" / f"bm25-x{f:g}"
+    if not index_dir.is_dir():
+        step_index_bm25(root, f)
+    rr = _full_params().retrieval.reranker
+    bm25 = BM25Index.load(index_dir)
+    bm25.workers = 1  # one process: the time per query on one core (the stage splits over the CPUs)
+    lazy = LazyPassages(_kb_passages(root, f))
+    rng = np.random.default_rng(1)
+    source = [t.split() for t in lazy.display_texts(np.sort(rng.choice(lazy.num_rows, 64, replace=lazy.num_rows < 64)))]
+    questions = [" ".join(rng.permutation(w)) for w in source]
+    rationales = [" ".join(rng.permutation(w)[:60]) for w in source for _ in range(10)]
+    t0 = time.perf_counter()
+    q_rows, _ = bm25.search(questions, rr.question_k)
+    examples = build_examples(bm25, q_rows, np.repeat(np.arange(len(questions)), 10), rationales,
+                              rationale_k=rr.rationale_k)
+    seconds = time.perf_counter() - t0
+    per_question = float(np.mean([e.candidates.size for e in examples]))
+    return {"seconds": seconds, "out": None,
+            "rows": {"queries": len(questions) + len(rationales), "seconds_per_query": seconds / (len(questions) + len(rationales)),
+                     "candidates_per_question": round(per_question, 1),
+                     "bound_per_question": rr.question_k + 10 * rr.rationale_k}}
 
 
 def _pretrain_texts(root: Path, f: float) -> Path:
@@ -403,6 +439,8 @@ def step_pretrain_corpus(root: Path, f: float) -> dict:
 
 
 RETRIEVE = "retrieve@medqa (BM25)"
+RERANKER = "train_reranker (BM25 targets)"
+PER_QUERY = {RETRIEVE: RETRIEVE_QUERIES, RERANKER: RERANKER_QUERIES}  # steps timed per query: the stage's count
 STEPS = {
     "prepare@knowledge_base": (step_prepare("knowledge_base"), "passages", FULL["passages"]),
     "prepare@wikidata5m": (step_prepare("wikidata5m"), "triples", FULL["wd5m_triples"]),
@@ -416,6 +454,7 @@ STEPS = {
     "index_kb (FAISS IVF-PQ)": (step_index_faiss, "passages", FULL["passages"]),
     "retrieve@medqa (BM25)": (step_retrieve, "passages", FULL["passages"]),
     "pretrain_corpus": (step_pretrain_corpus, "texts", PRETRAIN_TEXTS),
+    RERANKER: (step_reranker_targets, "passages", FULL["passages"]),
 }
 
 
@@ -440,6 +479,7 @@ PREP = {
     "index_kb (BM25)": _kb_passages,
     "index_kb (FAISS IVF-PQ)": lambda root, f: None,
     "retrieve@medqa (BM25)": lambda root, f: (root / "out" / f"bm25-x{f:g}").is_dir() or step_index_bm25(root, f),
+    RERANKER: lambda root, f: (root / "out" / f"bm25-x{f:g}").is_dir() or step_index_bm25(root, f),
     "pretrain_corpus": _needs(lambda root, f: (root / "out" / f"kg-x{_pretrain_kg(f):g}").is_dir()
                               or step_build_kg(root, _pretrain_kg(f)), _pretrain_texts),
 }
@@ -684,34 +724,38 @@ def main(argv=None) -> int:
         cpu[name]["fit"] = ft
         if ft is None:  # --quick: one size, nothing to fit
             continue
-        if name == RETRIEVE:  # per query, its own fit, scaled to the stage's query count
+        if name in PER_QUERY:  # per query, its own fit, scaled to the stage's query count
+            queries = PER_QUERY[name]
             ft.update(_per_query_fit(cpu[name]["points"], full))
-            ft["seconds"] = ft["seconds_per_query"] * RETRIEVE_QUERIES
-            ft["queries"] = RETRIEVE_QUERIES
+            ft["seconds"] = ft["seconds_per_query"] * queries
+            ft["queries"] = queries
         say(f"[{name}] 100 %: {fmt_s(ft['seconds'])} (time ~ n^{ft['exponent']}), peak {ft['peak_rss_mb'] / 1024:.2f} GB "
             f"({ft['peak_anon_mb'] / 1024:.2f} GB anon), "
             f"disk {ft['disk_mb'] / 1024:.2f} GB")
 
     verification = []
     if args.verify:
-        fitted = [n for n in cpu if cpu[n]["fit"] and n != RETRIEVE]
+        fitted = [n for n in cpu if cpu[n]["fit"] and n not in PER_QUERY]
         largest = (args.verify_steps.split(",") if args.verify_steps
                    else sorted(fitted, key=lambda n: -cpu[n]["fit"]["peak_rss_mb"])[:2])
         for name in largest:
             full = STEPS[name][2]
             want = predict(cpu[name]["fit"], full * args.verify)
             r = measure(name, root, args.verify, args.timeout)
-            if name == RETRIEVE:  # time per query (the step's own seconds include loading ids)
+            if name in PER_QUERY:  # time per query (the step's own seconds include loading ids)
                 want["seconds"] = _per_query_fit(cpu[name]["points"], full * args.verify)["seconds_per_query"]
                 r["seconds"] = r["rows"]["seconds_per_query"]
+            digits = 4 if name in PER_QUERY else 2
             verification.append({"stage": name, "fraction": args.verify,
-                                 "predicted_seconds": round(want["seconds"], 2), "measured_seconds": round(r["seconds"], 2),
+                                 "predicted_seconds": round(want["seconds"], digits),
+                                 "measured_seconds": round(r["seconds"], digits),
                                  "predicted_peak_rss_mb": round(want["peak_rss_mb"], 1),
                                  "measured_peak_rss_mb": round(r["peak_rss_mb"], 1),
                                  "predicted_peak_anon_mb": round(want["peak_anon_mb"], 1),
                                  "measured_peak_anon_mb": round(r["peak_anon_mb"], 1)})
-            say(f"[verify {name}] x{args.verify:g}: predicted {want['seconds']:.1f} s / {want['peak_rss_mb']:.0f} MB, "
-                f"measured {r['seconds']:.1f} s / {r['peak_rss_mb']:.0f} MB")
+            unit = " per query" if name in PER_QUERY else ""
+            say(f"[verify {name}] x{args.verify:g}: predicted {want['seconds']:.{digits}f} s{unit} / {want['peak_rss_mb']:.0f} MB, "
+                f"measured {r['seconds']:.{digits}f} s{unit} / {r['peak_rss_mb']:.0f} MB")
 
     gpu = gpu_stages()
     say("")
@@ -736,8 +780,8 @@ def main(argv=None) -> int:
                 default=0.0)
     for c in cpu.values():
         if c["fit"]:
-            c["fit"] = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in c["fit"].items()
-                        if not k.startswith("_")}
+            c["fit"] = {k: (round(v, 4 if k == "seconds_per_query" else 2) if isinstance(v, float) else v)
+                        for k, v in c["fit"].items() if not k.startswith("_")}
     # --quick: every step ran (nothing to extrapolate); else every extrapolated peak within 16 GB
     ok = len(cpu) == len(names) and worst <= LIMIT_MB and (not args.verify or len(verification) == 2)
     print(json.dumps({"fractions": fractions, "cpu": cpu, "gpu": gpu, "gpu_h100_hours_35": round(total, 1),
