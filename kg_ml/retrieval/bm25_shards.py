@@ -79,7 +79,8 @@ class ShardedBM25Index:
         self.analyzer = analyzer
         self.spec = spec
         self.num_docs = int(spec["num_docs"])
-        self.workers = workers or len(os.sched_getaffinity(0))
+        self.workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                   else os.cpu_count() or 1)
         if analyzer is not None:
             self._vocab = {t: i for i, t in enumerate(json.loads((index_dir / VOCAB_FILE).read_text()))}
         self.num_terms = np.load(index_dir / "shard-00000" / "indptr.npy", mmap_mode="r").size - 1
