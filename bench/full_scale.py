@@ -65,6 +65,14 @@ FULL = {
     "wd5m_texts": 4_818_679,
     "kgt5_pairs": 2 * 20_614_279,    # verbalised queries (head + tail per train triple): 41M
 }
+PRETRAIN_TEXTS = 2_000_000  # kg_lm.full.pretrain.corpus.max_texts of Wikidata5M's 4.8M texts
+PRETRAIN_KG = 0.03  # pretrain_corpus grounds to this fraction's ConceptNet (24k concepts) at every fraction
+
+
+def _pretrain_kg(f: float) -> float:
+    """The fixed graph of pretrain_corpus; below 0.3 % (--quick) a smaller one, to stay quick."""
+    return min(PRETRAIN_KG, 10 * f)
+RERANKER_QUERIES = FULL["medqa_train"] * 11  # each train question's BM25 + its ~10 rationales
 RETRIEVE_QUERIES = FULL["medqa_train"] * 10 + FULL["medqa_questions"] - FULL["medqa_train"] + 1_018
 # ^ KARD's 10 teacher rationales per train question + dev/test questions + held-out train questions
 
@@ -315,6 +323,7 @@ def step_retrieve(root: Path, f: float) -> dict:
     depth = max(rp.k, rp.hybrid_depth, rp.rerank_depth)
     t0 = time.perf_counter()
     bm25 = BM25Index.load(index_dir)
+    bm25.workers = 1  # one process: the time per query on one core (the stage splits over the CPUs)
     lazy = LazyPassages(passages)
     ids = lazy.ids()
     rng = np.random.default_rng(0)
@@ -322,13 +331,116 @@ def step_retrieve(root: Path, f: float) -> dict:
     queries = [" ".join(rng.permutation(t.split())[:60]) for t in sample]  # ~60-word rationales
     t1 = time.perf_counter()
     rows, _ = bm25.search(queries, depth, batch_size=rp.batch_size)
-    texts = lazy.display_texts(rows[:, : rp.rerank_depth][rows[:, : rp.rerank_depth] >= 0][:2000])
     t2 = time.perf_counter()
-    return {"seconds": t2 - t0, "out": None,
-            "rows": {"queries": len(queries), "load_seconds": round(t1 - t0, 3),
-                     "seconds_per_query": (t2 - t1) / len(queries), "ids": len(ids), "texts_read": len(texts)}}
+    texts = lazy.display_texts(rows[:, : rp.rerank_depth][rows[:, : rp.rerank_depth] >= 0][:2000])
+    t3 = time.perf_counter()
+    return {"seconds": t3 - t0, "out": None,
+            "rows": {"queries": len(queries), "depth": depth, "load_seconds": round(t1 - t0, 3),
+                     "seconds_per_query": (t2 - t1) / len(queries), "ids": len(ids), "texts_read": len(texts),
+                     "texts_seconds": round(t3 - t2, 3)}}
 
 
+def step_reranker_targets(root: Path, f: float) -> dict:
+    """train_reranker's CPU side over the sharded index (the training itself is the GPU row): BM25
+    candidates of 64 questions (100-word) at ``question_k`` and of 10 rationales each (60 words,
+    drawn from the question's passage: they overlap as a question's rationales do) through
+    `build_examples` (pruned top ``rationale_k`` + exact scores of the candidates). Per query,
+    scaled to ~10 rationales per MedQA train question; also the passages whose frozen states the
+    stage caches."""
+    from kg_ml.retrieval.bm25 import BM25Index
+    from kg_ml.retrieval.passages import LazyPassages
+    from kg_ml.retrieval.reranker.data import build_examples
+
+    index_dir = root / "out" / f"bm25-x{f:g}"
+    if not index_dir.is_dir():
+        step_index_bm25(root, f)
+    rr = _full_params().retrieval.reranker
+    bm25 = BM25Index.load(index_dir)
+    bm25.workers = 1  # one process: the time per query on one core (the stage splits over the CPUs)
+    lazy = LazyPassages(_kb_passages(root, f))
+    rng = np.random.default_rng(1)
+    source = [t.split() for t in lazy.display_texts(np.sort(rng.choice(lazy.num_rows, 64, replace=lazy.num_rows < 64)))]
+    questions = [" ".join(rng.permutation(w)) for w in source]
+    rationales = [" ".join(rng.permutation(w)[:60]) for w in source for _ in range(10)]
+    t0 = time.perf_counter()
+    q_rows, _ = bm25.search(questions, rr.question_k)
+    examples = build_examples(bm25, q_rows, np.repeat(np.arange(len(questions)), 10), rationales,
+                              rationale_k=rr.rationale_k)
+    seconds = time.perf_counter() - t0
+    per_question = float(np.mean([e.candidates.size for e in examples]))
+    return {"seconds": seconds, "out": None,
+            "rows": {"queries": len(questions) + len(rationales), "seconds_per_query": seconds / (len(questions) + len(rationales)),
+                     "candidates_per_question": round(per_question, 1),
+                     "bound_per_question": rr.question_k + 10 * rr.rationale_k}}
+
+
+def _pretrain_texts(root: Path, f: float) -> Path:
+    """A prepared wikidata5m/ with text.parquet: ``PRETRAIN_TEXTS x f`` texts of ~35 words (Wikidata5M's
+    corpus: 991 MB over 4.8M entities, ~200 characters each), cut from bench/grounding.py's
+    MedQA-style questions over the `PRETRAIN_KG` ConceptNet's words, shuffled so none repeats."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kg_ml.io import write_parquet
+
+    out = root / "out" / f"pretrain_texts-x{f:g}"
+    if (out / "text.parquet").is_file():
+        return out
+    words = " ".join(pq.read_table(grounding_inputs(root, _pretrain_kg(f)) / "questions" / "train.parquet",
+                                   columns=["question"]).column("question").to_pylist()).split()
+    rng = np.random.default_rng(0)
+    n = max(int(PRETRAIN_TEXTS * f), 100)
+    texts = [" ".join(words[i: i + 35]) for i in rng.integers(0, max(len(words) - 35, 1), n).tolist()]
+    texts = [" ".join(rng.permutation(t.split())) for t in texts]
+    out.mkdir(parents=True, exist_ok=True)
+    write_parquet(pa.table({"id": [f"Q{i}" for i in range(n)], "text": texts}), out / "text.parquet")
+    return out
+
+
+class _RandomEncoder:
+    """Stands in for MiniLM in pretrain_corpus's relevance: the text encoding is the GPU row
+    ``pretrain_corpus (encode texts)``; the float32 [n, 384] result is the same size in memory."""
+
+    def encode(self, texts, *, desc: str = "") -> np.ndarray:
+        g = np.random.default_rng(len(texts))
+        out = np.empty((len(texts), 384), np.float32)
+        for lo in range(0, len(texts), 65_536):
+            v = g.standard_normal((min(65_536, len(texts) - lo), 384), dtype=np.float32)
+            out[lo: lo + len(v)] = v / np.linalg.norm(v, axis=1, keepdims=True)
+        return out
+
+
+def step_pretrain_corpus(root: Path, f: float) -> dict:
+    """pretrain_corpus as the full profile runs it (wikidata5m texts grounded to ConceptNet, subgraphs
+    of 200 nodes, cosine relevance) on ``PRETRAIN_TEXTS x f`` texts over one fixed ConceptNet
+    (`PRETRAIN_KG`: the work per text is then the same at every fraction); concept and text vectors
+    are random unit vectors (their encoding is GPU work, counted there)."""
+    from kg_ml.graphs import build as graphs_build
+    from kg_ml.graphs.relevance import CosineRelevance
+    from kg_ml.pretraining.corpus import build_corpus
+
+    kg = root / "out" / f"kg-x{_pretrain_kg(f):g}"
+    if not kg.is_dir():
+        step_build_kg(root, _pretrain_kg(f))
+    prepared = _pretrain_texts(root, f)
+    p = _full_params()
+    cfg = p.kg_lm.for_profile("full").pretrain.corpus.model_copy(update={"max_texts": None})
+
+    def relevance(cfg_, graph, path, offline=True):
+        return CosineRelevance(_RandomEncoder().encode(range(graph.num_nodes)).astype(np.float16), _RandomEncoder())
+
+    graphs_build.make_relevance = relevance
+    out = root / "out" / f"pretrain_corpus-x{f:g}"
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    metrics = build_corpus(cfg, p.graphs.subgraph, prepared_dir=prepared, kg_dir=kg, embeddings=kg,
+                           grounded_dir=out / "grounded", graphs_dir=out / "graphs")
+    return {"seconds": time.perf_counter() - t0, "out": str(out), "rows": metrics}
+
+
+RETRIEVE = "retrieve@medqa (BM25)"
+RERANKER = "train_reranker (BM25 targets)"
+PER_QUERY = {RETRIEVE: RETRIEVE_QUERIES, RERANKER: RERANKER_QUERIES}  # steps timed per query: the stage's count
 STEPS = {
     "prepare@knowledge_base": (step_prepare("knowledge_base"), "passages", FULL["passages"]),
     "prepare@wikidata5m": (step_prepare("wikidata5m"), "triples", FULL["wd5m_triples"]),
@@ -341,6 +453,8 @@ STEPS = {
     "index_kb (BM25)": (step_index_bm25, "passages", FULL["passages"]),
     "index_kb (FAISS IVF-PQ)": (step_index_faiss, "passages", FULL["passages"]),
     "retrieve@medqa (BM25)": (step_retrieve, "passages", FULL["passages"]),
+    "pretrain_corpus": (step_pretrain_corpus, "texts", PRETRAIN_TEXTS),
+    RERANKER: (step_reranker_targets, "passages", FULL["passages"]),
 }
 
 
@@ -365,6 +479,9 @@ PREP = {
     "index_kb (BM25)": _kb_passages,
     "index_kb (FAISS IVF-PQ)": lambda root, f: None,
     "retrieve@medqa (BM25)": lambda root, f: (root / "out" / f"bm25-x{f:g}").is_dir() or step_index_bm25(root, f),
+    RERANKER: lambda root, f: (root / "out" / f"bm25-x{f:g}").is_dir() or step_index_bm25(root, f),
+    "pretrain_corpus": _needs(lambda root, f: (root / "out" / f"kg-x{_pretrain_kg(f):g}").is_dir()
+                              or step_build_kg(root, _pretrain_kg(f)), _pretrain_texts),
 }
 
 
@@ -456,6 +573,16 @@ def fit(points: list[tuple[float, ...]], full: float) -> dict | None:
             "_t_last": float(t[-1]), "_n_last": float(n[-1])}
 
 
+def _per_query_fit(points: list[dict], n_target: float) -> dict:
+    """retrieve's seconds per query ~ a n^k (least squares in log-log), at ``n_target`` passages.
+    No floor at linear: the pruned search reads a smaller share of the postings as the corpus
+    (and with it the k-th best score) grows; --verify checks the fit above its points."""
+    n = np.array([p["n"] for p in points], float)
+    t = np.array([p["rows"]["seconds_per_query"] for p in points], float)
+    k = float(np.polyfit(np.log(n), np.log(t), 1)[0])
+    return {"per_query_exponent": round(k, 3), "seconds_per_query": float(t[-1] * (n_target / n[-1]) ** k)}
+
+
 def predict(ft: dict, n_target: float) -> dict:
     return {"seconds": ft["_t_last"] * (n_target / ft["_n_last"]) ** max(ft["exponent"], 1.0),
             "peak_rss_mb": ft["rss_base_mb"] + ft["rss_mb_per_million"] * n_target / 1e6,
@@ -541,6 +668,7 @@ def gpu_stages() -> list[dict]:
         ("retrieve@medqa (dense + rerank)", "all-MiniLM-L6-v2", n_ml, 2,
          RETRIEVE_QUERIES * 64 + 3_000 * p.retrieval.retrieve.rerank_depth * rr.doc_max_length),
         ("embed_concepts@conceptnet", "all-MiniLM-L6-v2", n_ml, 2, FULL["concepts"] * 8),
+        ("pretrain_corpus (encode texts)", "all-MiniLM-L6-v2", n_ml, 2, texts * 50),  # ~35 words each
     ]
     out = []
     for stage, model, n, mult, tokens in rows:
@@ -596,31 +724,38 @@ def main(argv=None) -> int:
         cpu[name]["fit"] = ft
         if ft is None:  # --quick: one size, nothing to fit
             continue
-        if name == "retrieve@medqa (BM25)":  # per query, scaled to the stage's query count
-            per_q = cpu[name]["points"][-1]["rows"]["seconds_per_query"]
-            ft["seconds"] = per_q * (full / pts[-1][0]) ** max(ft["exponent"], 1.0) * RETRIEVE_QUERIES
-            ft["queries"] = RETRIEVE_QUERIES
+        if name in PER_QUERY:  # per query, its own fit, scaled to the stage's query count
+            queries = PER_QUERY[name]
+            ft.update(_per_query_fit(cpu[name]["points"], full))
+            ft["seconds"] = ft["seconds_per_query"] * queries
+            ft["queries"] = queries
         say(f"[{name}] 100 %: {fmt_s(ft['seconds'])} (time ~ n^{ft['exponent']}), peak {ft['peak_rss_mb'] / 1024:.2f} GB "
             f"({ft['peak_anon_mb'] / 1024:.2f} GB anon), "
             f"disk {ft['disk_mb'] / 1024:.2f} GB")
 
     verification = []
     if args.verify:
-        fitted = [n for n in cpu if cpu[n]["fit"] and n != "retrieve@medqa (BM25)"]
+        fitted = [n for n in cpu if cpu[n]["fit"] and n not in PER_QUERY]
         largest = (args.verify_steps.split(",") if args.verify_steps
                    else sorted(fitted, key=lambda n: -cpu[n]["fit"]["peak_rss_mb"])[:2])
         for name in largest:
             full = STEPS[name][2]
             want = predict(cpu[name]["fit"], full * args.verify)
             r = measure(name, root, args.verify, args.timeout)
+            if name in PER_QUERY:  # time per query (the step's own seconds include loading ids)
+                want["seconds"] = _per_query_fit(cpu[name]["points"], full * args.verify)["seconds_per_query"]
+                r["seconds"] = r["rows"]["seconds_per_query"]
+            digits = 4 if name in PER_QUERY else 2
             verification.append({"stage": name, "fraction": args.verify,
-                                 "predicted_seconds": round(want["seconds"], 2), "measured_seconds": round(r["seconds"], 2),
+                                 "predicted_seconds": round(want["seconds"], digits),
+                                 "measured_seconds": round(r["seconds"], digits),
                                  "predicted_peak_rss_mb": round(want["peak_rss_mb"], 1),
                                  "measured_peak_rss_mb": round(r["peak_rss_mb"], 1),
                                  "predicted_peak_anon_mb": round(want["peak_anon_mb"], 1),
                                  "measured_peak_anon_mb": round(r["peak_anon_mb"], 1)})
-            say(f"[verify {name}] x{args.verify:g}: predicted {want['seconds']:.1f} s / {want['peak_rss_mb']:.0f} MB, "
-                f"measured {r['seconds']:.1f} s / {r['peak_rss_mb']:.0f} MB")
+            unit = " per query" if name in PER_QUERY else ""
+            say(f"[verify {name}] x{args.verify:g}: predicted {want['seconds']:.{digits}f} s{unit} / {want['peak_rss_mb']:.0f} MB, "
+                f"measured {r['seconds']:.{digits}f} s{unit} / {r['peak_rss_mb']:.0f} MB")
 
     gpu = gpu_stages()
     say("")
@@ -645,8 +780,8 @@ def main(argv=None) -> int:
                 default=0.0)
     for c in cpu.values():
         if c["fit"]:
-            c["fit"] = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in c["fit"].items()
-                        if not k.startswith("_")}
+            c["fit"] = {k: (round(v, 4 if k == "seconds_per_query" else 2) if isinstance(v, float) else v)
+                        for k, v in c["fit"].items() if not k.startswith("_")}
     # --quick: every step ran (nothing to extrapolate); else every extrapolated peak within 16 GB
     ok = len(cpu) == len(names) and worst <= LIMIT_MB and (not args.verify or len(verification) == 2)
     print(json.dumps({"fractions": fractions, "cpu": cpu, "gpu": gpu, "gpu_h100_hours_35": round(total, 1),

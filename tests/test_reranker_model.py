@@ -72,6 +72,35 @@ def test_forward_on_cached_states_equals_token_scoring_and_padding_is_inert() ->
     torch.testing.assert_close(padded, direct, rtol=1e-5, atol=1e-6)
 
 
+def test_states_beyond_the_cache_budget_are_computed_per_batch(monkeypatch) -> None:
+    """Above `CACHE_MAX_BYTES` (DPR's ~1M candidates at full size), `for_texts` keeps token ids only
+    and runs the frozen stack per gather: the same states (padding zero) and scores as the cache,
+    and a model in training mode is left in it."""
+    from kg_ml.retrieval.reranker import states as states_mod
+
+    model, tok = _model(), _Tok()
+    queries, docs = ["a b c", "d e"], ["a b", "c d e f", "g", "h i j"]
+    cached = TokenStates.for_texts(model, tok, docs, max_length=64, batch_size=2)
+    assert isinstance(cached, TokenStates)
+    monkeypatch.setattr(states_mod, "CACHE_MAX_BYTES", 0)
+    lazy = TokenStates.for_texts(model, tok, docs, max_length=64, batch_size=2)
+    assert isinstance(lazy, states_mod.LazyTokenStates) and len(lazy) == 4
+    for pos in ([1, 0, 3], [2], [3, 3]):
+        (a, ma), (b, mb) = cached.gather(pos), lazy.gather(pos)
+        assert torch.equal(ma, mb)
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6)
+    model.train()
+    lazy.gather([0, 1])
+    assert model.training
+    model.eval()
+    q = TokenStates.compute(model, tok, queries, max_length=64, batch_size=1)
+    batch = [Example.unlabelled(0, np.array([10, 11, 13])), Example.unlabelled(1, np.array([12, 10]))]
+    slots = {10: 0, 11: 1, 12: 2, 13: 3}
+    with torch.no_grad():
+        torch.testing.assert_close(candidate_scores(model, Collate(q, lazy, slots)(batch)),
+                                   candidate_scores(model, Collate(q, cached, slots)(batch)), rtol=1e-5, atol=1e-6)
+
+
 def test_save_pretrained_round_trip(tmp_path) -> None:
     model = _model()
     with torch.no_grad():

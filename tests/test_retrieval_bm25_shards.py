@@ -51,6 +51,78 @@ def test_sharded_search_equals_one_index(tmp_path, monkeypatch, method, shard_do
     np.testing.assert_array_equal(one.scores(q), sharded.scores([sharded.term_ids(t) for t in queries[:5]]))
 
 
+@pytest.mark.parametrize("method", ["lucene", "bm25+", "robertson"])
+@pytest.mark.parametrize("lookup_ratio", [0, 10**9])  # candidates binary-searched / scattered
+def test_pruned_search_reads_fewer_postings_and_equals_one_index(tmp_path, monkeypatch, method, lookup_ratio) -> None:
+    """MaxScore with every term bounded (`_PRUNE_DF` 0) on long, rationale-like queries: the same
+    rows and float32 scores as one index, while the common terms' postings are not all read."""
+    from kg_ml.retrieval import bm25_shards
+
+    monkeypatch.setattr(bm25_shards, "_PRUNE_DF", 0)
+    monkeypatch.setattr(bm25_shards, "_SEED_POSTINGS", 8)
+    monkeypatch.setattr(bm25_shards, "_LOOKUP_RATIO", lookup_ratio)
+    texts, short = _corpus(docs=600, seed=1)
+    rng = np.random.default_rng(2)
+    long_ = [" ".join(rng.permutation(texts[i].split() + texts[i + 1].split())) for i in range(0, 120, 3)]
+    queries = long_ + short
+    tok = TokenizerParams()
+    one = BM25Index.build(texts, tok, BM25Params(method=method))
+    out, scratch = tmp_path / "idx", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    build_sharded(iter(texts), tok, BM25Params(method=method, shard_docs=128), out, scratch)
+    (out / "analyzer.json").write_text(tok.model_dump_json())
+    sharded = BM25Index.load(out)
+    read = []
+    union = sharded._union
+    monkeypatch.setattr(sharded, "_union", lambda m, lo, hi: read.append(int((hi - lo).sum())) or union(m, lo, hi))
+    for k in (1, 3, 10, 700):
+        r1, s1 = one.search(queries, k)
+        r2, s2 = sharded.search(queries, k)
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(s1, s2)
+        if k == 10 and lookup_ratio == 0 and method == "lucene":  # split over two worker processes
+            monkeypatch.setattr(bm25_shards, "_POOL_QUERIES", 20)
+            pooled = bm25_shards.ShardedBM25Index(out, sharded.analyzer, workers=2)
+            for x, y in zip((r1, s1), pooled.search(queries, k)):
+                np.testing.assert_array_equal(x, y)
+        if k == 10:  # the reranker's targets: exact scores of given rows, without a dense row
+            rows = np.array([599, 0, 5, 128, 127, 5, 300])
+            for t in queries[:8]:
+                np.testing.assert_array_equal(sharded.scores_at(sharded.term_ids(t), rows),
+                                              one.scores([one.term_ids(t)])[0][rows])
+        if k == 3 and method != "robertson":  # robertson's negative idf leaves little to prune
+            postings = sum(int(np.diff(m.indptr)[np.unique(sharded.term_ids(t))].sum())
+                           for t in long_ for _, m in sharded.shards)
+            assert sum(read) < 0.8 * postings, (sum(read), postings)
+        read.clear()
+
+
+def test_reranker_examples_over_shards_equal_one_index(tmp_path) -> None:
+    """build_examples over a sharded index (pruned top-k + exact candidate scores) gives the
+    examples of the dense path over one index: candidates, labels and masks."""
+    from kg_ml.retrieval.reranker.data import build_examples
+
+    texts, queries = _corpus(docs=400, seed=3)
+    tok = TokenizerParams()
+    one = BM25Index.build(texts, tok, BM25Params())
+    out, scratch = tmp_path / "idx", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    build_sharded(iter(texts), tok, BM25Params(shard_docs=90), out, scratch)
+    (out / "analyzer.json").write_text(tok.model_dump_json())
+    sharded = BM25Index.load(out)
+    question_rows = one.search(queries[:10], 4)[0]
+    owner = np.sort(np.arange(len(queries)) % 10)
+    a = build_examples(one, question_rows, owner, queries, rationale_k=5)
+    b = build_examples(sharded, question_rows, owner, queries, rationale_k=5)
+    assert len(a) == len(b) == 10
+    for x, y in zip(a, b):
+        assert x.query == y.query
+        for f in ("candidates", "labels", "label_mask"):
+            np.testing.assert_array_equal(getattr(x, f), getattr(y, f))
+
+
 def test_streamed_index_kb_equals_the_in_memory_build(tmp_path) -> None:
     """index_kb above the thresholds (streamed passages, BM25 shards, IVF-PQ) against the sample
     path: the same BM25 rankings and ids; the dense index is IVF-PQ, loads memory-mapped and finds

@@ -7,16 +7,20 @@ Build (two streaming passes, memory bounded by one shard, not by the corpus):
    count document frequencies and lengths;
 2. per shard, compute the BM25 weights with bm25s's own scorer from the global idf / mean length
    and save the shard's docs x terms CSC matrix as .npy (loaded memory-mapped).
-Search scores each shard with the same top-k and merges the lists by (score desc, row asc): the
-total order of `kg_ml.retrieval.ranking`, so the result equals one index's (tests/test_retrieval_bm25_shards.py).
+Search walks the shards per query with MaxScore pruning (`ShardedBM25Index.search_ids`): exact
+scores of the passages that can still enter the top k, merged by (score desc, row asc), the total
+order of `kg_ml.retrieval.ranking`, so the result equals one index's (tests/test_retrieval_bm25_shards.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 from array import array
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +38,10 @@ SHARDS_FILE = "shards.json"
 VOCAB_FILE = "vocab.json"
 _DF_DOCS = 65_536  # documents per block when counting document frequencies
 _SCORE_CELLS = 1 << 26  # dense [queries x shard docs] float32 cells per scoring block (256 MB)
+_PRUNE_DF = 1024  # postings of a term in a shard above which search bounds it and may skip reading it
+_SEED_POSTINGS = 65_536  # postings read to find a first k-th best score in the first shard
+_POOL_QUERIES = 256  # queries per worker process below which search stays in this process
+_LOOKUP_RATIO = 16  # a posting list this many times the candidates is binary-searched, not scattered
 
 
 def _idf_array(df: np.ndarray, n_docs: int, method: str) -> np.ndarray:
@@ -42,20 +50,45 @@ def _idf_array(df: np.ndarray, n_docs: int, method: str) -> np.ndarray:
                                           bm25s_scoring._select_idf_scorer(method), dtype="float32")
 
 
+def _slack(total: np.ndarray, floor: np.float32) -> np.ndarray:
+    """Room for float32 rounding between a bound (float64) and a score summed in float32."""
+    return 1e-4 * (np.abs(total) + abs(float(floor)) + 1.0)
+
+
+_WORKER: "ShardedBM25Index | None" = None  # a search worker's own handle on the index
+
+
+def _worker_init(index_dir: Path) -> None:
+    global _WORKER
+    _WORKER = ShardedBM25Index(index_dir, None, workers=1)
+
+
+def _worker_search(job: tuple[Sequence[np.ndarray], int]) -> tuple[np.ndarray, np.ndarray]:
+    return _WORKER._search_serial(*job)
+
+
 class ShardedBM25Index:
     """Query-side twin of `BM25Index` over shards (same `term_ids` / `search` / `scores` API)."""
 
-    def __init__(self, index_dir: Path, analyzer: Analyzer, *, mmap: bool = True) -> None:
+    def __init__(self, index_dir: Path, analyzer: Analyzer | None, *, mmap: bool = True,
+                 workers: int | None = None) -> None:
+        """``analyzer`` None: term-id queries only (no vocabulary: a search worker). ``workers``:
+        processes a long query list is split over (default: the CPUs this process may use)."""
         spec = json.loads((index_dir / SHARDS_FILE).read_text())
+        self.index_dir = index_dir
         self.analyzer = analyzer
         self.spec = spec
         self.num_docs = int(spec["num_docs"])
-        terms = json.loads((index_dir / VOCAB_FILE).read_text())
-        self._vocab = {t: i for i, t in enumerate(terms)}
-        self.num_terms = len(terms)
+        self.workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                   else os.cpu_count() or 1)
+        if analyzer is not None:
+            self._vocab = {t: i for i, t in enumerate(json.loads((index_dir / VOCAB_FILE).read_text()))}
+        self.num_terms = np.load(index_dir / "shard-00000" / "indptr.npy", mmap_mode="r").size - 1
         mode = "r" if mmap else None
         self._base = np.load(index_dir / "nonoccurrence.npy") if spec["nonoccurrence"] else None
         self.shards: list[tuple[int, sp.csc_matrix]] = []
+        self._bounds: dict[tuple[int, int], float] = {}
+        self._scratch: dict[str, np.ndarray] = {}
         for i, (lo, hi) in enumerate(spec["shards"]):
             d = index_dir / f"shard-{i:05d}"
             m = sp.csc_matrix((np.load(d / "data.npy", mmap_mode=mode), np.load(d / "indices.npy", mmap_mode=mode),
@@ -97,35 +130,168 @@ class ShardedBM25Index:
                    desc: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k per query over all shards; equal to one index's `BM25Index.search_ids`.
 
-        Each shard's scores stay sparse (only passages that share a term with the query), so a
-        query costs its postings, not the corpus size; a passage outside them scores the floor,
-        which never qualifies, exactly as in the dense path."""
+        Exact top-k with MaxScore pruning (``batch_size`` is unused: queries are pruned one by
+        one): once k passages are known, the k-th best score is a floor a new passage must beat;
+        a passage holding only query terms whose summed bound (count x the column's largest
+        weight) stays below it cannot, so only the postings of the other ("essential") terms are
+        read, and their passages are scored exactly. Common terms, the bulk of a long query's
+        postings, are looked up for those candidates only. Scores are float32 sums in ascending
+        term order, as scipy's product, so they equal one index's bit for bit. A long query list
+        is split over ``workers`` processes (the index is memory-mapped: its pages are shared)."""
+        workers = min(self.workers, len(queries) // _POOL_QUERIES)
+        bar = dict(desc=desc or "bm25 search", leave=False, disable=None if desc else True)
+        if workers < 2:
+            return self._search_serial(queries, k, bar)
+        size = -(-len(queries) // (workers * 16))
+        chunks = [(queries[lo: lo + size], k) for lo in range(0, len(queries), size)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_worker_init, initargs=(self.index_dir,)) as pool:
+            parts = list(tqdm(pool.map(_worker_search, chunks), total=len(chunks), unit=" chunks", **bar))
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _search_serial(self, queries: Sequence[np.ndarray], k: int, bar: dict | None = None):
         idx = np.full((len(queries), k), NO_DOC, dtype=np.int64)
         val = np.full((len(queries), k), -np.inf, dtype=np.float32)
-        largest = max((m.shape[0] for _, m in self.shards), default=1)
-        step = max(1, min(batch_size, _SCORE_CELLS // max(largest, 1)))
-        for lo in tqdm(range(0, len(queries), step), desc=desc or "bm25 search", unit=" batches",
-                       leave=False, disable=None if desc else True):
-            chunk = queries[lo: lo + step]
-            qm, floor = self._query_matrix(chunk), self._floor(chunk)
-            cand: list[list[np.ndarray]] = [[] for _ in chunk]
-            score: list[list[np.ndarray]] = [[] for _ in chunk]
-            for start, m in self.shards:
-                res = (m @ qm).tocsc()  # shard docs x queries, float32 sums as the dense path's
-                res.sort_indices()
-                for r in range(len(chunk)):
-                    a, b = res.indptr[r], res.indptr[r + 1]
-                    v = res.data[a:b].astype(np.float32, copy=False)
-                    if self._base is not None:
-                        v = v + floor[r]
-                    keep = top_k_row(v, k, min_score=float(floor[r]))
-                    cand[r].append(res.indices[a:b][keep].astype(np.int64) + start)
-                    score[r].append(v[keep])
-            for r in range(len(chunk)):
-                c, v = np.concatenate(cand[r]), np.concatenate(score[r])
-                order = np.lexsort((c, -v))[:k]  # score desc, then the lower global row
-                idx[lo + r, : order.size], val[lo + r, : order.size] = c[order], v[order]
+        for r, q in enumerate(tqdm(queries, unit=" queries", **(bar or {"disable": True}))):
+            rows, scores = self._search_one(np.asarray(q, dtype=np.int64), k)
+            idx[r, : rows.size], val[r, : rows.size] = rows, scores
         return idx, val
+
+    def scores_at(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Scores of one term-id query for the given passage rows: ``scores([query])[0][rows]``."""
+        terms, counts = np.unique(np.asarray(query, dtype=np.int64), return_counts=True)
+        weights = counts.astype(np.float32)
+        floor = np.float32(self._base[query].sum()) if self._base is not None else np.float32(0)
+        rows = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        out = np.empty(rows.size, np.float32)
+        for start, m in self.shards:
+            a, b = np.searchsorted(ordered, [start, start + m.shape[0]])
+            if a < b:
+                lo, hi = m.indptr[terms].astype(np.int64), m.indptr[terms + 1].astype(np.int64)
+                out[order[a:b]] = self._exact(m, ordered[a:b] - start, terms, weights, lo, hi, floor)
+        return out
+
+    def _bound(self, shard: int, m: sp.csc_matrix, t: int, a: int, b: int) -> float:
+        """The largest weight of term ``t`` in a shard (cached: common terms recur across queries)."""
+        key = (shard, t)
+        got = self._bounds.get(key)
+        if got is None:
+            got = self._bounds[key] = float(np.max(m.data[a:b]))
+        return got
+
+    def _search_one(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        terms, counts = np.unique(q, return_counts=True)  # ascending: scipy's summation order
+        weights = counts.astype(np.float32)  # the query matrix's summed ones
+        floor = np.float32(self._base[q].sum()) if self._base is not None else np.float32(0)
+        best_rows, best_vals = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        for i, (start, m) in enumerate(self.shards):
+            theta = float(best_vals[k - 1]) if best_vals.size >= k else -np.inf
+            cand, v = self._shard_top(i, m, terms, weights, floor, k, theta)
+            if cand.size:
+                rows, vals = np.concatenate([best_rows, cand + start]), np.concatenate([best_vals, v])
+                order = np.lexsort((rows, -vals))[:k]  # score desc, then the lower global row
+                best_rows, best_vals = rows[order], vals[order]
+        return best_rows, best_vals
+
+    def _shard_top(self, shard: int, m: sp.csc_matrix, terms: np.ndarray, weights: np.ndarray,
+                   floor: np.float32, k: int, theta: float) -> tuple[np.ndarray, np.ndarray]:
+        """This shard's passages that can enter the top k (scores above ``theta``), scored exactly."""
+        lo, hi = m.indptr[terms].astype(np.int64), m.indptr[terms + 1].astype(np.int64)
+        df = hi - lo
+        live = np.flatnonzero(df > 0)
+        if live.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        # bounds only where the postings are long; short ones are always read
+        long_ = live[df[live] > _PRUNE_DF]
+        ub = np.zeros(terms.size)
+        for j in long_:
+            ub[j] = max(0.0, float(weights[j]) * self._bound(shard, m, int(terms[j]), int(lo[j]), int(hi[j])))
+        if theta == -np.inf and long_.size:  # no floor yet: score the passages of the strongest terms
+            by_ub = live[np.argsort(-ub[live], kind="stable")]
+            take = by_ub[: int(np.searchsorted(np.cumsum(df[by_ub]), _SEED_POSTINGS)) + 1]
+            cand = self._union(m, lo[take], hi[take])
+            s = self._exact(m, cand, terms, weights, lo, hi, floor)
+            s = s[s > floor]
+            if s.size >= k:
+                theta = float(np.partition(s, s.size - k)[s.size - k])
+        # non-essential: the weakest long terms whose bounds sum (with floor and float32 slack) below theta
+        essential, weak = live, live[:0]
+        if theta > -np.inf and long_.size:
+            order = long_[np.argsort(ub[long_], kind="stable")]
+            sums = np.cumsum(ub[order])
+            n_weak = int(np.searchsorted(sums + float(floor) + _slack(sums, floor), theta, side="left"))
+            weak = order[:n_weak][::-1]  # strongest bound first
+            essential = np.setdiff1d(live, weak)
+        if essential.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        cand = self._union(m, lo[essential], hi[essential])
+        if weak.size and self.spec["method"] != "robertson":  # (robertson's negative weights: no partial bound)
+            # MaxScore's filter: add the weak terms strongest first; a candidate whose sum so far plus
+            # the bounds of the terms still to add stays below theta cannot qualify
+            partial = self._partial(m, cand, weights[essential], lo[essential], hi[essential])
+            rest = np.concatenate([np.cumsum(ub[weak][::-1])[::-1], [0.0]])
+            # partial + rest + floor + _slack(partial + rest) >= theta, for partial, rest >= 0
+            need = (theta - float(floor) - 1e-4 * (abs(float(floor)) + 1.0)) / (1 + 1e-4) - rest
+            for i, j in enumerate(weak.tolist()):
+                ok = partial >= need[i]
+                cand, partial = cand[ok], partial[ok]
+                if cand.size == 0:
+                    break
+                partial += float(weights[j]) * self._lookup(m, cand, int(lo[j]), int(hi[j]))
+            cand = cand[partial >= need[-1]]
+        s = self._exact(m, cand, terms, weights, lo, hi, floor)
+        keep = top_k_row(s, k, min_score=float(floor))
+        return cand[keep].astype(np.int64), s[keep]
+
+    def _partial(self, m: sp.csc_matrix, cand: np.ndarray, weights: np.ndarray, lo: np.ndarray,
+                 hi: np.ndarray) -> np.ndarray:
+        """Sums (float64) of the given terms' weights for the passages ``cand``."""
+        acc = self._mark(m.shape[0], np.float64)
+        for w, a, b in zip(weights.tolist(), lo.tolist(), hi.tolist()):
+            acc[m.indices[a:b]] += w * m.data[a:b]  # a posting list holds each passage once
+        out = acc[cand]
+        acc[cand] = 0
+        return out
+
+    def _lookup(self, m: sp.csc_matrix, cand: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Weights (float32, 0 where absent) of one term for the sorted shard rows ``cand``."""
+        col, data = m.indices[a:b], m.data[a:b]
+        if b - a > _LOOKUP_RATIO * cand.size:  # long postings: binary-search the candidates
+            c = cand.astype(col.dtype, copy=False)  # searchsorted would otherwise copy the postings
+            pos = np.minimum(np.searchsorted(col, c), b - a - 1)
+            return np.where(col[pos] == c, data[pos], np.float32(0))
+        dense = self._mark(m.shape[0], np.float32)  # short: scatter into the shard-wide scratch, gather
+        dense[col] = data
+        w = dense[cand]
+        dense[col] = 0
+        return w
+
+    def _union(self, m: sp.csc_matrix, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Sorted shard rows in any of the posting lists [lo, hi)."""
+        mark = self._mark(m.shape[0], bool)
+        for a, b in zip(lo.tolist(), hi.tolist()):
+            mark[m.indices[a:b]] = True
+        cand = np.flatnonzero(mark)
+        mark[cand] = False
+        return cand
+
+    def _mark(self, n: int, dtype) -> np.ndarray:
+        key = np.dtype(dtype).str
+        buf = self._scratch.get(key)
+        if buf is None or buf.size < n:
+            buf = self._scratch[key] = np.zeros(max(n, max((m.shape[0] for _, m in self.shards), default=0)), dtype)
+        return buf
+
+    def _exact(self, m: sp.csc_matrix, cand: np.ndarray, terms: np.ndarray, weights: np.ndarray,
+               lo: np.ndarray, hi: np.ndarray, floor: np.float32) -> np.ndarray:
+        """Scores of the passages ``cand`` (sorted shard rows) as the dense path computes them."""
+        acc = np.zeros(cand.size, np.float32)
+        for j in range(terms.size):  # ascending term id, one float32 product and sum per term
+            if lo[j] < hi[j] and cand.size:
+                acc += weights[j] * self._lookup(m, cand, int(lo[j]), int(hi[j]))
+        return acc + floor if self._base is not None else acc
 
 
 def build_sharded(texts: Iterable[str], tokenizer: TokenizerParams, params: BM25Params, out_dir: Path,

@@ -70,10 +70,12 @@ def stream_passages(path: str | Path, *, batch_rows: int = 65_536) -> Iterator[p
         yield batch
 
 
-def batch_texts(batch: pa.RecordBatch, *, include_title: bool) -> list[str]:
-    texts = batch.column("text").to_pylist()
+def batch_texts(part: pa.RecordBatch | pa.Table, *, include_title: bool = True) -> list[str]:
+    """The one passage formatter: ``title\\ntext`` per row (Pyserini's contents, what BM25 and the
+    dense encoder index and the reranker reads), or just the text."""
+    texts = part.column("text").to_pylist()
     if include_title:
-        return [f"{t}\n{x}" for t, x in zip(batch.column("title").to_pylist(), texts)]
+        return [f"{t}\n{x}" for t, x in zip(part.column("title").to_pylist(), texts)]
     return texts
 
 
@@ -125,8 +127,8 @@ class LazyPassages:
             at = np.flatnonzero(group == g)
             part = self.file.read_row_group(int(g), columns=["title", "text"])
             picked = part.take(pa.array(rows[at] - self.starts[g], pa.int64()))
-            for i, t, x in zip(at.tolist(), picked.column("title").to_pylist(), picked.column("text").to_pylist()):
-                out[i] = f"{t}\n{x}"
+            for i, text in zip(at.tolist(), batch_texts(picked)):
+                out[i] = text
             del part, picked
             pa.default_memory_pool().release_unused()  # a decoded row group is ~40 MB of DPR text
         return out
@@ -135,17 +137,12 @@ class LazyPassages:
 def passage_texts(table: pa.Table, *, include_title: bool, batch_rows: int = 65_536) -> Iterator[str]:
     """Texts to index, in table order: ``title\\ntext`` (Pyserini's contents) or just the text."""
     for batch in table.to_batches(max_chunksize=batch_rows):
-        texts = batch.column("text").to_pylist()
-        if include_title:
-            yield from (f"{t}\n{x}" for t, x in zip(batch.column("title").to_pylist(), texts))
-        else:
-            yield from texts
+        yield from batch_texts(batch, include_title=include_title)
 
 
 def display_texts(table: pa.Table, rows: np.ndarray) -> list[str]:
     """``title\\ntext`` of the given rows: what the reranker reads for a passage."""
-    picked = table.take(pa.array(rows, pa.int64()))
-    return [f"{t}\n{x}" for t, x in zip(picked.column("title").to_pylist(), picked.column("text").to_pylist())]
+    return batch_texts(table.take(pa.array(rows, pa.int64())))
 
 
 def write_ids(index_dir: Path, ids: pa.Array | pa.ChunkedArray) -> None:

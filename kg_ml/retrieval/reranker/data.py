@@ -4,7 +4,8 @@ For each rationale: candidates = its top ``rationale_k`` passages by BM25 with t
 query, plus the question's top ``question_k`` by BM25 with the question (+ options) as the query;
 label of a candidate = its BM25 score against the rationale (0 when it matches no rationale
 term). Both rankings come from one score vector per rationale, so re-scoring the question-side
-candidates costs nothing extra.
+candidates costs nothing extra; over a sharded index (tens of millions of passages) the rationale's
+top-k comes from the pruned search and the candidates are scored exactly, without a dense row.
 
 Rationales of one question are grouped into one example: the question is encoded once and
 scored against the union of their candidates, and each rationale contributes its own loss term
@@ -22,6 +23,7 @@ import torch
 from tqdm import tqdm
 
 from kg_ml.retrieval.bm25 import BM25Index
+from kg_ml.retrieval.bm25_shards import ShardedBM25Index
 from kg_ml.retrieval.ranking import NO_DOC, top_k_row
 from kg_ml.retrieval.reranker.states import TokenStates
 
@@ -47,16 +49,24 @@ def build_examples(bm25: BM25Index, question_rows: np.ndarray, rationale_questio
     ``question_rows`` [Q, question_k] are the BM25 top rows of each question."""
     terms = [bm25.term_ids(t) for t in rationale_texts]
     per_question: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # q -> [(own candidates, scores)]
-    step = bm25.batch_size(batch_size)
-    for lo in tqdm(range(0, len(terms), step), desc="rationale candidates", unit=" batches",
-                   leave=False, disable=None):
-        scores = bm25.scores(terms[lo: lo + step])
-        for r in range(scores.shape[0]):
-            q = int(rationale_question[lo + r])
-            extra = question_rows[q][question_rows[q] != NO_DOC]
-            own = np.array(list(dict.fromkeys([*top_k_row(scores[r], rationale_k, min_score=0.0).tolist(),
-                                               *extra.tolist()])), dtype=np.int64)
-            per_question.setdefault(q, []).append((own, scores[r][own]))
+
+    def candidates_of(r: int, top: np.ndarray) -> np.ndarray:
+        extra = question_rows[int(rationale_question[r])]
+        return np.array(list(dict.fromkeys([*top.tolist(), *extra[extra != NO_DOC].tolist()])), dtype=np.int64)
+
+    if isinstance(bm25, ShardedBM25Index):  # pruned top-k, then the candidates' exact scores (no dense row)
+        tops, _ = bm25.search_ids(terms, rationale_k, desc="rationale candidates")
+        for r, top in enumerate(tops):
+            rows = candidates_of(r, top[top != NO_DOC])
+            per_question.setdefault(int(rationale_question[r]), []).append((rows, bm25.scores_at(terms[r], rows)))
+    else:
+        step = bm25.batch_size(batch_size)
+        for lo in tqdm(range(0, len(terms), step), desc="rationale candidates", unit=" batches",
+                       leave=False, disable=None):
+            scores = bm25.scores(terms[lo: lo + step])
+            for r in range(scores.shape[0]):
+                rows = candidates_of(lo + r, top_k_row(scores[r], rationale_k, min_score=0.0))
+                per_question.setdefault(int(rationale_question[lo + r]), []).append((rows, scores[r][rows]))
     out = []
     for q, rationales in per_question.items():
         union = np.array(list(dict.fromkeys(int(c) for own, _ in rationales for c in own)), dtype=np.int64)

@@ -47,8 +47,8 @@ def encode_for_rerank(model, tokenizer, queries: Sequence[str], candidates: np.n
     unique = np.unique(candidates[candidates != NO_DOC])
     q_states = TokenStates.compute(model, tokenizer, queries, max_length=cfg.query_max_length,
                                    batch_size=batch_size, autocast=autocast, desc="rerank questions")
-    p_states = TokenStates.compute(model, tokenizer, passage_text(unique), max_length=cfg.doc_max_length,
-                                   batch_size=batch_size, autocast=autocast, desc="rerank passages")
+    p_states = TokenStates.for_texts(model, tokenizer, passage_text(unique), max_length=cfg.doc_max_length,
+                                     batch_size=batch_size, autocast=autocast, desc="rerank passages")
     collate = Collate(q_states, p_states, {int(r): i for i, r in enumerate(unique.tolist())})
     examples = [Example.unlabelled(i, row) for i, row in enumerate(candidates)]
     return collate, examples

@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from kg_ml.retrieval.encoder import length_batches
+
+
+CACHE_MAX_BYTES = 8 << 30  # frozen states held in memory; beyond, `LazyTokenStates` computes them per batch
 
 
 class TokenStates:
@@ -50,6 +54,18 @@ class TokenStates:
         model.train(was_training)
         return cls(data, offsets)
 
+    @classmethod
+    def for_texts(cls, model, tokenizer, texts: Sequence[str], *, max_length: int, batch_size: int,
+                  autocast: Callable[[], AbstractContextManager] = nullcontext,
+                  desc: str = "frozen states") -> "TokenStates | LazyTokenStates":
+        """`compute`d states, or `LazyTokenStates` where they would exceed `CACHE_MAX_BYTES` (fp32:
+        DPR's candidates at full size are ~1M passages x 128 tokens x 384 x 4 bytes, ~200 GB)."""
+        lazy = LazyTokenStates(model, tokenizer, texts, max_length=max_length, autocast=autocast)
+        if lazy.nbytes() <= CACHE_MAX_BYTES:
+            return cls.compute(model, tokenizer, texts, max_length=max_length, batch_size=batch_size,
+                               autocast=autocast, desc=desc)
+        return lazy
+
     def gather(self, positions: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded states [n, max_len, hidden] and mask [n, max_len] (bool) of texts ``positions``."""
         starts = self.offsets[list(positions)]
@@ -59,4 +75,47 @@ class TokenStates:
         mask = torch.arange(width)[None, :] < lengths[:, None]
         for row, (s, n) in enumerate(zip(starts.tolist(), lengths.tolist())):
             out[row, :n] = self.data[s: s + n]
+        return out, mask
+
+
+class LazyTokenStates:
+    """`TokenStates`' ``gather`` for text sets too large to cache: token ids kept (int32, flat), the
+    frozen stack run on the gathered texts each time (eval mode, on the model's device)."""
+
+    def __init__(self, model, tokenizer, texts: Sequence[str], *, max_length: int,
+                 autocast: Callable[[], AbstractContextManager] = nullcontext, chunk: int = 65_536) -> None:
+        self.model, self.autocast = model, autocast
+        self.pad_id = getattr(tokenizer, "pad_token_id", None) or 0  # padding is masked: any id serves
+        parts, lengths = [], []
+        for lo in range(0, len(texts), chunk):  # chunked: Python id lists of 1M texts would be ~5 GB
+            ids = tokenizer(list(texts[lo: lo + chunk]), truncation=True, max_length=max_length)["input_ids"]
+            lengths.extend(len(x) for x in ids)
+            parts.append(np.fromiter((t for x in ids for t in x), dtype=np.int32))
+        self.ids = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+        self.offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+
+    def __len__(self) -> int:
+        return self.offsets.size - 1
+
+    def nbytes(self) -> int:
+        """What `TokenStates.compute` would hold for these texts (fp32)."""
+        return int(self.offsets[-1]) * self.model.encoder.config.hidden_size * 4
+
+    @torch.no_grad()
+    def gather(self, positions: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        pos = np.asarray(positions, dtype=np.int64)
+        lengths = torch.from_numpy(self.offsets[pos + 1] - self.offsets[pos])
+        width = int(lengths.max()) if pos.size else 0
+        ids = torch.full((pos.size, width), self.pad_id, dtype=torch.long)
+        mask = torch.arange(width)[None, :] < lengths[:, None]
+        for row, p in enumerate(pos.tolist()):
+            ids[row, : lengths[row]] = torch.from_numpy(self.ids[self.offsets[p]: self.offsets[p + 1]].astype(np.int64))
+        device = next(self.model.parameters()).device
+        was_training = self.model.training
+        self.model.eval()  # no dropout: the frozen stack's exact output, as the cache holds it
+        with self.autocast():
+            states = self.model.frozen_states(ids.to(device), mask.long().to(device))
+        self.model.train(was_training)
+        out = states.float().cpu()
+        out[~mask] = 0.0
         return out, mask

@@ -90,8 +90,8 @@ def train_reranker(*, bm25_dir: Path, passages: Path, questions: Path, rationale
     collate = Collate(
         TokenStates.compute(model, tokenizer, qs.texts, max_length=params.query_max_length,
                             batch_size=params.encode_batch_size, autocast=autocast, desc="question states"),
-        TokenStates.compute(model, tokenizer, texts, max_length=params.doc_max_length,
-                            batch_size=params.encode_batch_size, autocast=autocast, desc="passage states"),
+        TokenStates.for_texts(model, tokenizer, texts, max_length=params.doc_max_length,
+                              batch_size=params.encode_batch_size, autocast=autocast, desc="passage states"),
         {int(r): i for i, r in enumerate(rows.tolist())})
 
     def loss_fn(m, batch):
