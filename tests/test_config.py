@@ -144,7 +144,7 @@ def test_train_cap_caps_every_training_section_of_both_profiles(raw_params: dict
 
 
 def test_only_the_sample_turns_off_attention_dropout(repo_root: Path) -> None:
-    """On CPU, attention-probability dropout forces torch's unfused attention (7x its cost), so the
+    """On CPU, attention-probability dropout made torch's attention 7.6x slower, so the
     sample's encoders train without it; the full profile keeps BERT's 0.1 (its published recipes)."""
     params = load_params(repo_root / "params.yaml")
     for section in (params.text_kg.hotpotqa, params.kg_lm):
