@@ -30,12 +30,19 @@ class TokenStates:
         return self.offsets.numel() - 1
 
     @classmethod
-    @torch.no_grad()
     def compute(cls, model, tokenizer, texts: Sequence[str], *, max_length: int, batch_size: int,
                 autocast: Callable[[], AbstractContextManager] = nullcontext,
                 desc: str = "frozen states") -> "TokenStates":
         """Encode ``texts`` through the frozen stack (eval mode) under ``autocast()``; stored as fp32."""
         ids = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"] if texts else []
+        return cls.encode_ids(model, tokenizer, ids, batch_size=batch_size, autocast=autocast, desc=desc)
+
+    @classmethod
+    @torch.no_grad()
+    def encode_ids(cls, model, tokenizer, ids: Sequence[list[int]], *, batch_size: int,
+                   autocast: Callable[[], AbstractContextManager] = nullcontext,
+                   desc: str = "frozen states") -> "TokenStates":
+        """`compute` for texts already tokenised (truncated token id lists)."""
         lengths = torch.tensor([len(x) for x in ids], dtype=torch.long)
         offsets = torch.zeros(len(ids) + 1, dtype=torch.long)
         offsets[1:] = torch.cumsum(lengths, 0)
@@ -61,10 +68,10 @@ class TokenStates:
         """`compute`d states, or `LazyTokenStates` where they would exceed `CACHE_MAX_BYTES` (fp32:
         DPR's candidates at full size are ~1M passages x 128 tokens x 384 x 4 bytes, ~200 GB)."""
         lazy = LazyTokenStates(model, tokenizer, texts, max_length=max_length, autocast=autocast)
-        if lazy.nbytes() <= CACHE_MAX_BYTES:
-            return cls.compute(model, tokenizer, texts, max_length=max_length, batch_size=batch_size,
-                               autocast=autocast, desc=desc)
-        return lazy
+        if lazy.nbytes() > CACHE_MAX_BYTES:
+            return lazy
+        # the texts are tokenised once: the cache is encoded from the ids that sized it
+        return cls.encode_ids(model, tokenizer, lazy.id_lists(), batch_size=batch_size, autocast=autocast, desc=desc)
 
     def gather(self, positions: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded states [n, max_len, hidden] and mask [n, max_len] (bool) of texts ``positions``."""
@@ -96,6 +103,10 @@ class LazyTokenStates:
 
     def __len__(self) -> int:
         return self.offsets.size - 1
+
+    def id_lists(self) -> list[list[int]]:
+        """The token ids of every text, as the tokenizer returned them."""
+        return [self.ids[a:b].tolist() for a, b in zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist())]
 
     def nbytes(self) -> int:
         """What `TokenStates.compute` would hold for these texts (fp32)."""
