@@ -270,8 +270,10 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path):
 
 
 KILL_SETTINGS = {"epochs": 2, "checkpoint_every": 2, "seed": 5}
+# Every run of this test is a fresh process, as a stage rerun after a kill is: what earlier tests
+# did to this process's torch and environment cannot make the runs differ.
 _CHILD = """
-import sys, time, torch
+import logging, sys, time, torch
 sys.path.insert(0, {tests!r})
 from pathlib import Path
 from test_training import KILL_SETTINGS, Tiny, mse, run
@@ -279,9 +281,17 @@ torch.set_num_threads(1)
 def slow(model, batch):
     time.sleep(0.05)
     return mse(model, batch)
-run(Path({tmp!r}), "killed", model=Tiny(dropout=0.1), loss_fn=slow, checkpoint_dir=Path({ckpt!r}),
-    **KILL_SETTINGS)
+logging.basicConfig(level=logging.INFO)
+ckpt = {ckpt!r}
+run(Path({tmp!r}), {name!r}, model=Tiny(dropout=0.1), loss_fn=slow if {slow!r} else mse,
+    checkpoint_dir=ckpt and Path(ckpt), **KILL_SETTINGS)
 """
+
+
+def _child(tmp_path: Path, name: str, ckpt: Path | None, slow: bool) -> list[str]:
+    code = _CHILD.format(tests=str(Path(__file__).parent), tmp=str(tmp_path), name=name,
+                         ckpt=ckpt and str(ckpt), slow=slow)
+    return [sys.executable, "-c", code]
 
 
 def load_last(ckpt: Path) -> dict:
@@ -290,8 +300,7 @@ def load_last(ckpt: Path) -> dict:
 
 def test_sigkilled_run_resumes_to_the_same_weights(tmp_path):
     ckpt = tmp_path / "ck"
-    child = subprocess.Popen([sys.executable, "-c", _CHILD.format(
-        tests=str(Path(__file__).parent), tmp=str(tmp_path), ckpt=str(ckpt))])
+    child = subprocess.Popen(_child(tmp_path, "killed", ckpt, slow=True))
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and child.poll() is None:
@@ -305,9 +314,11 @@ def test_sigkilled_run_resumes_to_the_same_weights(tmp_path):
     step = load_last(ckpt)["progress"]["global_step"]
     assert 4 <= step < 16
 
-    _, resumed = run(tmp_path, "killed", model=Tiny(dropout=0.1), checkpoint_dir=ckpt, **KILL_SETTINGS)
-    _, full = run(tmp_path, "full", model=Tiny(dropout=0.1), **KILL_SETTINGS)
-    a, b = weights(full), weights(resumed)
+    resumed = subprocess.run(_child(tmp_path, "killed", ckpt, slow=False), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming from {ckpt / LAST} at epoch" in resumed.stderr  # not a fresh start
+    subprocess.run(_child(tmp_path, "full", None, slow=False), check=True)
+    a, b = weights(tmp_path / "full"), weights(tmp_path / "killed")
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
