@@ -16,49 +16,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kg_ml.report.effects import effects_json, sample_effects  # noqa: E402
-from tests.pipeline_copy import fresh_copy  # noqa: E402  (the e2e tests' fresh clone)
-
-STAGE = re.compile(r"^Running stage '([^']+)'")
+from tests.pipeline_copy import fresh_copy, timed_repro  # noqa: E402  (the e2e tests' fresh clone and repro)
 
 
 def children_cpu_s() -> float:
     """User + system CPU seconds of the finished child processes (and theirs) so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def timed_repro(work: Path, targets: list[str]) -> tuple[int, dict[str, float], float]:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    start = last = time.monotonic()
-    current, stages = None, {}
-    proc = subprocess.Popen(["dvc", "repro", *targets], cwd=work, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    for line in proc.stdout:
-        if m := STAGE.match(line):
-            now = time.monotonic()
-            if current:
-                stages[current] = round(now - last, 1)
-            current, last = m.group(1), now
-            print(f"{now - start:7.1f}s  {current}", flush=True)
-    rc = proc.wait()
-    end = time.monotonic()
-    if current:
-        stages[current] = round(end - last, 1)
-    return rc, stages, round(end - start, 1)
 
 
 def main() -> None:
@@ -74,7 +48,9 @@ def main() -> None:
         work = fresh_copy(scratch)
         targets = ["prepare@medqa"] if args.quick else []
         cpu = children_cpu_s()
-        rc, stages, total = timed_repro(work, targets)
+        rc, out, stages, total = timed_repro(work, targets, echo=True)
+        if rc != 0:
+            print(out[-4000:], file=sys.stderr)
         cpu = round(children_cpu_s() - cpu, 1)
         if rc == 0 and not args.quick:
             effects = effects_json(sample_effects(work / "metrics"))
