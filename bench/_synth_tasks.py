@@ -109,10 +109,22 @@ def medical_names(f: float) -> tuple[np.ndarray, list[list[str]]]:
     k = 0
     extra = rng.poisson(UMLS_NAMES_PER_CONCEPT - 1, n)
     suffix = [" (disorder)", " (substance)", " (finding)", ", NOS", " (procedure)"]
+    more = ca[_zipf_idx(rng, len(ca), 4 * n, s=0.8, offset=50)].tolist()
+    seen: set[str] = set()
     for i in range(n):
         ws = words[k:k + n_words[i]]
         k += n_words[i]
         name = " ".join(ws)
+        # canonical names are distinct, as UMLS's preferred names mostly are (a popular word is
+        # one concept's name, not thousands'): a clash gets more words, then a number
+        for j in range(4):
+            if name not in seen:
+                break
+            ws = [*ws, more[4 * i + j]]
+            name = " ".join(ws)
+        else:
+            name = f"{name} {i}"
+        seen.add(name)
         alts = [name]
         for j in range(extra[i]):
             kind = (i + j) % 3
