@@ -9,7 +9,11 @@
    KGT5 tokenizer's ``max_pairs``, IVF-PQ ``train_size`` / ``nlist``, so every run has the shape of
    the full run in miniature). Inputs come from the other benchmarks' generators (bench/_synth.py:
    Wikidata5M, ConceptNet; bench/grounding.py: a prepared ConceptNet with real English words and
-   MedQA-style questions; bench/retrieval.py: clustered vectors) plus DPR's psgs_w100.tsv here.
+   MedQA-style questions; bench/retrieval.py: clustered vectors), bench/_synth_tasks.py (MedQA,
+   MRQA HotpotQA, KGQA, the UMLS graph, teacher rationales, Wikidata5M's text corpus) plus DPR's
+   psgs_w100.tsv here. download@<source> fetches the full profile's file list from a mirror of
+   those files served on 127.0.0.1 (checksums checked, archives extracted): its CPU side; the
+   network side is the archive bytes at an assumed NETWORK_MB_S. ``report`` is measured once.
    Measured: wall seconds of the work (imports excluded), peak RSS of the child's whole process
    tree (psutil, polled every 50 ms), and the disk size of the outputs.
 2. Fits: time ~ a * n^k (least squares in log-log; k ~ 1 linear, > 1 worse), peak RSS ~ c + d * n
@@ -21,6 +25,9 @@
    MFU of 989 TFLOP/s (bf16 dense) and at the 11 % the shared loop measured on an H100.
 4. ``--verify F`` runs the two largest CPU stages once more at fraction F (above the fit) and
    reports predicted against measured time and peak RSS.
+5. ``--quick`` (the test suite's smoke test): every step once at 0.01 %, all in one child process
+   after its inputs (one interpreter start and one set of imports); times are per step, the
+   peak RSS is the batch's; the BM25 steps time an eighth of their queries.
 The last stdout line is one JSON object; ``ok``: every CPU stage's extrapolated peak RSS <= 16 GB
 (anonymous memory: RSS less the file-backed pages of memory-mapped indexes, which the kernel
 drops under pressure; both are reported) and, with --verify, the verification ran.
@@ -969,6 +976,9 @@ def gpu_stages() -> list[dict]:
         ("retrieve@medqa (dense + rerank)", "all-MiniLM-L6-v2", n_ml, 2,
          RETRIEVE_QUERIES * 64 + 3_000 * p.retrieval.retrieve.rerank_depth * rr.doc_max_length),
         ("embed_concepts@conceptnet", "all-MiniLM-L6-v2", n_ml, 2, FULL["concepts"] * 8),
+        ("embed_concepts@medical", "all-MiniLM-L6-v2", n_ml, 2, FULL["umls_concepts"] * 8),
+        ("subgraph@medqa + @hotpotqa (encode statements)", "all-MiniLM-L6-v2", n_ml, 2,
+         (4 * FULL["medqa_questions"] + FULL["hotpotqa_questions"]) * p.graphs.subgraph.statement_max_length),
         ("pretrain_corpus (encode texts)", "all-MiniLM-L6-v2", n_ml, 2, texts * 50),  # ~35 words each
     ]
     out = []
@@ -1071,8 +1081,8 @@ def main(argv=None) -> int:
         ft = c["fit"]
         if ft is None:
             pt = c["points"][-1]
-            what = "measured, constant" if name in CONSTANT else "measured"
-            say(f"| {name} | {pt['n']:,.0f} of {c['full']:,} {c['unit']} | {pt['seconds']:.2f} s ({what}) | "
+            size = "constant" if name in CONSTANT else f"{pt['n']:,.0f} of {c['full']:,} {c['unit']}"
+            say(f"| {name} | {size} | {pt['seconds']:.2f} s (measured) | "
                 f"{pt['peak_rss_mb']:.0f} MB | {pt['disk_mb']:.1f} MB | |")
             continue
         net = (f" + network {fmt_s(ft['network_seconds'])} for {ft['http_gb']:.2f} GB at {NETWORK_MB_S:g} MB/s"
