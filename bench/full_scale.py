@@ -9,7 +9,11 @@
    KGT5 tokenizer's ``max_pairs``, IVF-PQ ``train_size`` / ``nlist``, so every run has the shape of
    the full run in miniature). Inputs come from the other benchmarks' generators (bench/_synth.py:
    Wikidata5M, ConceptNet; bench/grounding.py: a prepared ConceptNet with real English words and
-   MedQA-style questions; bench/retrieval.py: clustered vectors) plus DPR's psgs_w100.tsv here.
+   MedQA-style questions; bench/retrieval.py: clustered vectors), bench/_synth_tasks.py (MedQA,
+   MRQA HotpotQA, KGQA, the UMLS graph, teacher rationales, Wikidata5M's text corpus) plus DPR's
+   psgs_w100.tsv here. download@<source> fetches the full profile's file list from a mirror of
+   those files served on 127.0.0.1 (checksums checked, archives extracted): its CPU side; the
+   network side is the archive bytes at an assumed NETWORK_MB_S. ``report`` is measured once.
    Measured: wall seconds of the work (imports excluded), peak RSS of the child's whole process
    tree (psutil, polled every 50 ms), and the disk size of the outputs.
 2. Fits: time ~ a * n^k (least squares in log-log; k ~ 1 linear, > 1 worse), peak RSS ~ c + d * n
@@ -21,6 +25,9 @@
    MFU of 989 TFLOP/s (bf16 dense) and at the 11 % the shared loop measured on an H100.
 4. ``--verify F`` runs the two largest CPU stages once more at fraction F (above the fit) and
    reports predicted against measured time and peak RSS.
+5. ``--quick`` (the test suite's smoke test): every step once at 0.01 %, all in one child process
+   after its inputs (one interpreter start and one set of imports); times are per step, the
+   peak RSS is the batch's; the BM25 steps time an eighth of their queries.
 The last stdout line is one JSON object; ``ok``: every CPU stage's extrapolated peak RSS <= 16 GB
 (anonymous memory: RSS less the file-backed pages of memory-mapped indexes, which the kernel
 drops under pressure; both are reported) and, with --verify, the verification ran.
@@ -64,7 +71,11 @@ FULL = {
     "hotpotqa_train": 72_928, "hotpotqa_dev": 5_904,
     "wd5m_texts": 4_818_679,
     "kgt5_pairs": 2 * 20_614_279,    # verbalised queries (head + tail per train triple): 41M
+    "hotpotqa_questions": 72_928 + 5_904,  # MRQA HotpotQA contexts (one qa each)
+    "kgqa_questions": 36_000,        # assumed: 30k train + 3k dev + 3k test (as the GPU rows)
+    "umls_concepts": 297_927,        # DRAGON's UMLS vocabulary; ~3M edges assumed (bench/_synth_tasks.py)
 }
+NETWORK_MB_S = 50.0  # assumed download bandwidth (400 Mbit/s) for the download@ rows' network time
 PRETRAIN_TEXTS = 2_000_000  # kg_lm.full.pretrain.corpus.max_texts of Wikidata5M's 4.8M texts
 PRETRAIN_KG = 0.03  # pretrain_corpus grounds to this fraction's ConceptNet (24k concepts) at every fraction
 
@@ -123,10 +134,18 @@ def synth_source(name: str, root: Path, f: float) -> Path:
     raw.mkdir(parents=True)
     if name == "knowledge_base":
         write_psgs(raw, max(int(FULL["passages"] * f), 100))
-    else:
+    elif name in ("wikidata5m", "conceptnet"):
         import _synth
 
         _synth.WRITERS[name](raw, f, lambda *_: None)
+        if name == "wikidata5m":  # the 4.8M-entity text corpus, which _synth skips
+            import _synth_tasks
+
+            _synth_tasks.write_wikidata5m_text(raw)
+    else:
+        import _synth_tasks
+
+        _synth_tasks.WRITERS[name](raw, f)
     done.write_text("ok")
     return raw
 
@@ -309,6 +328,11 @@ def step_index_faiss(root: Path, f: float) -> dict:
                      "train_size": params.ivf.train_size, "recall_at_10": round(recall, 4)}}
 
 
+def _queries(f: float, n: int) -> int:
+    """Queries a BM25 step times: ``n``; an eighth of it at --quick's fraction (a smoke test)."""
+    return n if f > QUICK[0] else n // 8
+
+
 def step_retrieve(root: Path, f: float) -> dict:
     """retrieve@medqa's BM25 search (CPU; the dense side is GPU encoding + IVF-PQ probes): the
     sharded index memory-mapped, 256 rationale-like queries at the stage's first-stage depth."""
@@ -327,7 +351,8 @@ def step_retrieve(root: Path, f: float) -> dict:
     lazy = LazyPassages(passages)
     ids = lazy.ids()
     rng = np.random.default_rng(0)
-    sample = lazy.display_texts(np.sort(rng.choice(lazy.num_rows, 256, replace=lazy.num_rows < 256)))
+    nq = _queries(f, 256)
+    sample = lazy.display_texts(np.sort(rng.choice(lazy.num_rows, nq, replace=lazy.num_rows < nq)))
     queries = [" ".join(rng.permutation(t.split())[:60]) for t in sample]  # ~60-word rationales
     t1 = time.perf_counter()
     rows, _ = bm25.search(queries, depth, batch_size=rp.batch_size)
@@ -359,7 +384,8 @@ def step_reranker_targets(root: Path, f: float) -> dict:
     bm25.workers = 1  # one process: the time per query on one core (the stage splits over the CPUs)
     lazy = LazyPassages(_kb_passages(root, f))
     rng = np.random.default_rng(1)
-    source = [t.split() for t in lazy.display_texts(np.sort(rng.choice(lazy.num_rows, 64, replace=lazy.num_rows < 64)))]
+    nq = _queries(f, 64)
+    source = [t.split() for t in lazy.display_texts(np.sort(rng.choice(lazy.num_rows, nq, replace=lazy.num_rows < nq)))]
     questions = [" ".join(rng.permutation(w)) for w in source]
     rationales = [" ".join(rng.permutation(w)[:60]) for w in source for _ in range(10)]
     t0 = time.perf_counter()
@@ -438,6 +464,221 @@ def step_pretrain_corpus(root: Path, f: float) -> dict:
     return {"seconds": time.perf_counter() - t0, "out": str(out), "rows": metrics}
 
 
+# ---------------------------------------------------------------------------- grounding of the full profile's other graph / task
+
+def _prepared(source: str, root: Path, f: float) -> Path:
+    out = root / "out" / f"prepare_{source}-x{f:g}"
+    if not out.is_dir():
+        step_prepare(source)(root, f)
+    return out
+
+
+def step_build_kg_medical(root: Path, f: float) -> dict:
+    """build_kg@medical on prepare@medical_kg's output of the synthetic UMLS graph."""
+    from kg_ml.kg.build import build_kg
+
+    prepared = _prepared("medical_kg", root, f)
+    out = root / "out" / f"kg_medical-x{f:g}"
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    metrics = build_kg(_full_params().grounding.kg["medical"], prepared, out)
+    return {"seconds": time.perf_counter() - t0, "out": str(out), "rows": metrics}
+
+
+def _kg_medical(root: Path, f: float) -> Path:
+    kg = root / "out" / f"kg_medical-x{f:g}"
+    if not kg.is_dir():
+        step_build_kg_medical(root, f)
+    return kg
+
+
+def step_embed_concepts_medical(root: Path, f: float) -> dict:
+    from kg_ml.graphs.embeddings import embed_kg
+
+    kg = _kg_medical(root, f)
+    out = root / "out" / f"embeddings_medical-x{f:g}" / "concepts.safetensors"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    e = embed_kg("medical", _full_params().graphs.embeddings, kg, out, profile="full", offline=True)
+    return {"seconds": time.perf_counter() - t0, "out": str(out), "rows": {"concepts": int(e.vectors.shape[0])}}
+
+
+def _ground_cfg(task: str):
+    """grounding.tasks.<task>; scispaCy's abbreviation detector only where it is installed."""
+    import importlib.util
+
+    cfg = _full_params().grounding.tasks[task]
+    if cfg.abbreviations and importlib.util.find_spec("scispacy") is None:
+        cfg = cfg.model_copy(update={"abbreviations": False})
+    return cfg
+
+
+def _grounded_dir(task: str, root: Path, f: float) -> Path:
+    return root / "out" / f"grounded_{task}_{_ground_cfg(task).kg}-x{f:g}"
+
+
+def step_ground_task(task: str):
+    """ground@<task> (``ground_task``) on the task's prepared synthetic questions and its graph of
+    the full profile (medqa: the UMLS graph at the same fraction; hotpotqa: ConceptNet)."""
+    def run(root: Path, f: float) -> dict:
+        from kg_ml.grounding.run import ground_task
+
+        cfg = _ground_cfg(task)
+        kg = _kg_medical(root, f) if cfg.kg == "medical" else _kg_conceptnet(root, f)
+        prepared = _prepared(task, root, f)
+        out = _grounded_dir(task, root, f)
+        shutil.rmtree(out, ignore_errors=True)
+        t0 = time.perf_counter()
+        metrics = ground_task(task, cfg, prepared, kg, out)
+        return {"seconds": time.perf_counter() - t0, "out": str(out),
+                "rows": {**metrics, "abbreviations": cfg.abbreviations}}
+    return run
+
+
+def _kg_conceptnet(root: Path, f: float) -> Path:
+    kg = root / "out" / f"kg-x{f:g}"
+    if not kg.is_dir():
+        step_build_kg(root, f)
+    return kg
+
+
+def _random_relevance(cfg_, graph, path, offline=True):
+    """Stands in for the cosine relevance's vectors: the concept embeddings are embed_concepts's
+    row, the statement encoding GPU work (precision auto: bf16 on CUDA)."""
+    from kg_ml.graphs.relevance import CosineRelevance
+
+    return CosineRelevance(_RandomEncoder().encode(range(graph.num_nodes)).astype(np.float16), _RandomEncoder())
+
+
+def step_subgraph_task(task: str):
+    """subgraph@<task> (``build_subgraphs``, Parquet written) with the task's neighbour_fill; the
+    relevance vectors are random unit vectors (their encoding is counted elsewhere)."""
+    def run(root: Path, f: float) -> dict:
+        from kg_ml.graphs import build as graphs_build
+
+        cfg = _ground_cfg(task)
+        grounded = _grounded_dir(task, root, f)
+        if not grounded.is_dir():
+            step_ground_task(task)(root, f)
+        kg = _kg_medical(root, f) if cfg.kg == "medical" else _kg_conceptnet(root, f)
+        p = _full_params()
+        graphs_build.make_relevance = _random_relevance
+        out = root / "out" / f"graphs_{task}_{cfg.kg}-x{f:g}"
+        shutil.rmtree(out, ignore_errors=True)
+        t0 = time.perf_counter()
+        metrics = graphs_build.build_subgraphs(task, cfg.kg, p.graphs.subgraph, grounded, kg, kg / "none.safetensors",
+                                               out, neighbour_fill=p.graphs.tasks[task].neighbour_fill)
+        return {"seconds": time.perf_counter() - t0, "out": str(out), "rows": metrics}
+    return run
+
+
+# ---------------------------------------------------------------------------- download@ (CPU side)
+
+# archives of the full profile's file list, made from the synthetic raw files (members: paths in raw)
+ARCHIVE_MEMBERS = {
+    "wikidata5m_transductive.tar.gz": [f"wikidata5m_transductive_{s}.txt" for s in ("train", "valid", "test")],
+    "wikidata5m_alias.tar.gz": ["wikidata5m_entity.txt", "wikidata5m_relation.txt"],
+    "teacher_rationales.tar.gz": ["medqa"],
+}
+
+
+def _serve_dir(source: str, root: Path, f: float) -> Path:
+    """The full profile's files of ``source`` made from its synthetic raw files (cached): http(s)
+    files under ``<dir>/mirror/<host>/<path>`` (kg_ml's mirror layout), file: ones under
+    ``<dir>/base/``; ``sha256.json`` holds every file's checksum."""
+    import hashlib
+    import tarfile
+
+    from kg_ml.download.mirror import is_http, mirror_path
+
+    out = root / "serve" / f"{source}-x{f:g}"
+    if (out / "sha256.json").is_file():
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    raw = synth_source(source, root, f)
+    sums = {}
+    for spec in _full_params().source(source, "full").files:
+        if is_http(spec.url):
+            dest = out.joinpath("mirror", *mirror_path(spec.url))
+        else:
+            dest = out / "base" / spec.url.removeprefix("file:")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        name = Path(spec.path).name
+        if name in ARCHIVE_MEMBERS:
+            with tarfile.open(dest, "w:gz", compresslevel=6) as tar:
+                for member in ARCHIVE_MEMBERS[name]:
+                    tar.add(raw / member, arcname=member)
+        else:
+            shutil.copyfile(raw / spec.path, dest)
+        h = hashlib.sha256()
+        with open(dest, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                h.update(chunk)
+        sums[spec.url] = h.hexdigest()
+    (out / "sha256.json").write_text(json.dumps(sums))
+    return out
+
+
+def step_download(source: str):
+    """download@<source> (``download_source``) with the full profile's file list, every file's
+    sha256 checked, archives extracted: http(s) files through a mirror served on 127.0.0.1 by
+    a thread of this process, manual (file:) ones copied from a local base directory."""
+    def run(root: Path, f: float) -> dict:
+        import functools
+        import threading
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+        from kg_ml.download.mirror import is_http
+        from kg_ml.download.source import download_source
+
+        serve = _serve_dir(source, root, f)
+        sums = json.loads((serve / "sha256.json").read_text())
+        spec = _full_params().source(source, "full")
+        spec = spec.model_copy(update={"files": [x.model_copy(update={"sha256": sums[x.url]}) for x in spec.files]})
+        handler = functools.partial(SimpleHTTPRequestHandler, directory=str(serve / "mirror"))
+        handler.log_message = lambda *a, **k: None
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        out = root / "out" / f"download_{source}-x{f:g}"
+        cache = root / "out" / f"download_cache_{source}-x{f:g}"
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        http_mb = sum(du(serve / "mirror" / p) for p in (serve / "mirror").iterdir()) / 2**20 if (serve / "mirror").is_dir() else 0.0
+        t0 = time.perf_counter()
+        try:
+            files = download_source(source, spec, out, cache_dir=cache, base_dir=serve / "base", progress=False,
+                                    mirror=f"http://127.0.0.1:{server.server_port}")
+            seconds = time.perf_counter() - t0
+        finally:
+            server.shutdown()
+            server.server_close()
+        shutil.rmtree(cache, ignore_errors=True)
+        return {"seconds": seconds, "out": str(out),
+                "rows": {"files_out": len(files), "archives_mb": round(du(serve) / 2**20, 2), "http_mb": round(http_mb, 2),
+                         "http": any(is_http(x.url) for x in spec.files)}}
+    return run
+
+
+# ---------------------------------------------------------------------------- report
+
+def step_report(root: Path, f: float) -> dict:
+    """report (``collect_metrics`` + ``write_report``) over the repository's metrics/: the same
+    files and keys as a full run (one small JSON per stage), so its cost does not grow with the
+    data: measured once."""
+    from kg_ml.report import collect_metrics, write_report
+
+    params = _full_params().report
+    out = root / "out" / "report"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    t0 = time.perf_counter()
+    rows = collect_metrics(REPO / "metrics", params)
+    summary = write_report(rows, params, out / "summary.md", out / "summary.png")
+    return {"seconds": time.perf_counter() - t0, "out": str(out),
+            "rows": {"metric_rows": len(rows), "metrics_files": len(list((REPO / "metrics").glob("*.json"))),
+                     **{k: v for k, v in (summary or {}).items() if isinstance(v, (int, float, str))}}}
+
+
 RETRIEVE = "retrieve@medqa (BM25)"
 RERANKER = "train_reranker (BM25 targets)"
 PER_QUERY = {RETRIEVE: RETRIEVE_QUERIES, RERANKER: RERANKER_QUERIES}  # steps timed per query: the stage's count
@@ -455,7 +696,27 @@ STEPS = {
     "retrieve@medqa (BM25)": (step_retrieve, "passages", FULL["passages"]),
     "pretrain_corpus": (step_pretrain_corpus, "texts", PRETRAIN_TEXTS),
     RERANKER: (step_reranker_targets, "passages", FULL["passages"]),
+    # the smaller sources (bench/_synth_tasks.py), at their real sizes
+    "prepare@medqa": (step_prepare("medqa"), "questions", FULL["medqa_questions"]),
+    "prepare@hotpotqa": (step_prepare("hotpotqa"), "questions", FULL["hotpotqa_questions"]),
+    "prepare@kgqa": (step_prepare("kgqa"), "questions", FULL["kgqa_questions"]),
+    "prepare@medical_kg": (step_prepare("medical_kg"), "concepts", FULL["umls_concepts"]),
+    "prepare@rationales": (step_prepare("rationales"), "questions", FULL["medqa_train"]),
+    # the full profile's other graph and task: medqa grounds to the UMLS graph, hotpotqa to ConceptNet
+    "build_kg@medical": (step_build_kg_medical, "concepts", FULL["umls_concepts"]),
+    "embed_concepts@medical": (step_embed_concepts_medical, "concepts", FULL["umls_concepts"]),
+    "ground@medqa (UMLS)": (step_ground_task("medqa"), "concepts", FULL["umls_concepts"]),
+    "subgraph@medqa (UMLS)": (step_subgraph_task("medqa"), "concepts", FULL["umls_concepts"]),
+    "ground@hotpotqa": (step_ground_task("hotpotqa"), "questions", FULL["hotpotqa_questions"]),
+    "subgraph@hotpotqa": (step_subgraph_task("hotpotqa"), "questions", FULL["hotpotqa_questions"]),
+    **{f"download@{s}": (step_download(s), *STEP_SIZE) for s, STEP_SIZE in {
+        "hotpotqa": ("questions", FULL["hotpotqa_questions"]), "wikidata5m": ("triples", FULL["wd5m_triples"]),
+        "kgqa": ("questions", FULL["kgqa_questions"]), "medqa": ("questions", FULL["medqa_questions"]),
+        "conceptnet": ("assertions", FULL["conceptnet_assertions"]), "medical_kg": ("concepts", FULL["umls_concepts"]),
+        "knowledge_base": ("passages", FULL["passages"]), "rationales": ("questions", FULL["medqa_train"])}.items()},
+    "report": (step_report, "runs", 1),
 }
+CONSTANT = {"report"}  # measured once (at the first fraction): its work does not grow with the data
 
 
 def _needs(*steps):
@@ -482,6 +743,18 @@ PREP = {
     RERANKER: lambda root, f: (root / "out" / f"bm25-x{f:g}").is_dir() or step_index_bm25(root, f),
     "pretrain_corpus": _needs(lambda root, f: (root / "out" / f"kg-x{_pretrain_kg(f):g}").is_dir()
                               or step_build_kg(root, _pretrain_kg(f)), _pretrain_texts),
+    **{f"prepare@{s}": (lambda s: lambda root, f: synth_source(s, root, f))(s)
+       for s in ("medqa", "hotpotqa", "kgqa", "medical_kg", "rationales")},
+    "build_kg@medical": lambda root, f: _prepared("medical_kg", root, f),
+    "embed_concepts@medical": _kg_medical,
+    "ground@medqa (UMLS)": _needs(_kg_medical, lambda root, f: _prepared("medqa", root, f)),
+    "subgraph@medqa (UMLS)": lambda root, f: _grounded_dir("medqa", root, f).is_dir() or step_ground_task("medqa")(root, f),
+    "ground@hotpotqa": _needs(_kg_conceptnet, lambda root, f: _prepared("hotpotqa", root, f)),
+    "subgraph@hotpotqa": lambda root, f: (_grounded_dir("hotpotqa", root, f).is_dir()
+                                          or step_ground_task("hotpotqa")(root, f)),
+    **{f"download@{s}": (lambda s: lambda root, f: _serve_dir(s, root, f))(s)
+       for s in ("hotpotqa", "wikidata5m", "kgqa", "medqa", "conceptnet", "medical_kg", "knowledge_base", "rationales")},
+    "report": lambda root, f: None,
 }
 
 
@@ -491,6 +764,14 @@ def child_main(mode: str, name: str, root: str, f: float, result: str) -> None:
     logging.basicConfig(level=logging.WARNING)
     if mode == "--child-prep":
         PREP[name](Path(root), f)
+        return
+    if mode == "--child-batch":  # --quick: every step in this one process, its inputs made first
+        out = []
+        for step in json.loads(name):
+            t0 = time.perf_counter()
+            PREP[step](Path(root), f)
+            out.append({**STEPS[step][0](Path(root), f), "wall_seconds": time.perf_counter() - t0})
+        Path(result).write_text(json.dumps(out, default=str))
         return
     r = STEPS[name][0](Path(root), f)
     Path(result).write_text(json.dumps(r, default=str))
@@ -510,7 +791,8 @@ def _anon(pid: int) -> int:
 
 
 def measure(name: str, root: Path, f: float, timeout: float) -> dict:
-    """Run one step in a fresh interpreter; poll the RSS of its whole process tree."""
+    """Run one step in a fresh interpreter (its inputs made first in another, unmeasured one);
+    poll the RSS of its whole process tree."""
     result = root / "result.json"
     result.unlink(missing_ok=True)
     env = dict(os.environ, TQDM_DISABLE="1", PYTHONUNBUFFERED="1")
@@ -519,9 +801,39 @@ def measure(name: str, root: Path, f: float, timeout: float) -> dict:
                           capture_output=True, text=True)
     if prep.returncode != 0:
         raise RuntimeError(f"{name} at {f:g}: making inputs failed:\n{prep.stderr[-3000:]}")
-    cmd = [*me, "--child", name, str(root), repr(f), str(result)]
+    r, wall, peak, peak_anon = _polled([*me, "--child", name, str(root), repr(f), str(result)], env, timeout,
+                                       result, f"{name} at {f:g}")
+    r["wall_seconds"] = wall
+    r["peak_rss_mb"] = peak / 2**20
+    r["peak_anon_mb"] = peak_anon / 2**20
+    r["disk_mb"] = du(Path(r["out"])) / 2**20 if r.get("out") else 0.0
+    return r
+
+
+def measure_batch(names: list[str], root: Path, f: float, timeout: float) -> dict[str, dict]:
+    """--quick: every step in one fresh interpreter, in order, each after making its inputs (one
+    interpreter start and one set of imports for all). Times are each step's own; the peak RSS
+    is the whole batch's, reported for every step (a smoke test: nothing is extrapolated)."""
+    result = root / "result.json"
+    result.unlink(missing_ok=True)
+    env = dict(os.environ, TQDM_DISABLE="1", PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-batch", json.dumps(names), str(root), repr(f),
+           str(result)]
+    rs, _, peak, peak_anon = _polled(cmd, env, timeout, result, f"the --quick batch at {f:g}")
+    for r in rs:
+        r["peak_rss_mb"] = peak / 2**20
+        r["peak_anon_mb"] = peak_anon / 2**20
+        r["disk_mb"] = du(Path(r["out"])) / 2**20 if r.get("out") else 0.0
+    return dict(zip(names, rs))
+
+
+def _polled(cmd: list[str], env: dict, timeout: float, result: Path, what: str):
+    """Run ``cmd``, polling its process tree's RSS every 50 ms; (its result JSON, wall seconds,
+    peak RSS bytes, peak anonymous bytes)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_path = result.with_suffix(".log")  # a file, not a pipe: a chatty child never blocks on it
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     ps = psutil.Process(proc.pid)
     peak = peak_anon = 0
     while proc.poll() is None:
@@ -535,15 +847,11 @@ def measure(name: str, root: Path, f: float, timeout: float) -> dict:
             proc.kill()
             break
         time.sleep(0.05)
-    log = proc.stdout.read().decode(errors="replace")
+    proc.wait()
+    log = log_path.read_text(errors="replace")
     if proc.returncode != 0 or not result.is_file():
-        raise RuntimeError(f"{name} at {f:g} failed (rc {proc.returncode}):\n{log[-3000:]}")
-    r = json.loads(result.read_text())
-    r["wall_seconds"] = time.perf_counter() - t0
-    r["peak_rss_mb"] = peak / 2**20
-    r["peak_anon_mb"] = peak_anon / 2**20
-    r["disk_mb"] = du(Path(r["out"])) / 2**20 if r.get("out") else 0.0
-    return r
+        raise RuntimeError(f"{what} failed (rc {proc.returncode}):\n{log[-3000:]}")
+    return json.loads(result.read_text()), time.perf_counter() - t0, peak, peak_anon
 
 
 def fit(points: list[tuple[float, ...]], full: float) -> dict | None:
@@ -668,6 +976,9 @@ def gpu_stages() -> list[dict]:
         ("retrieve@medqa (dense + rerank)", "all-MiniLM-L6-v2", n_ml, 2,
          RETRIEVE_QUERIES * 64 + 3_000 * p.retrieval.retrieve.rerank_depth * rr.doc_max_length),
         ("embed_concepts@conceptnet", "all-MiniLM-L6-v2", n_ml, 2, FULL["concepts"] * 8),
+        ("embed_concepts@medical", "all-MiniLM-L6-v2", n_ml, 2, FULL["umls_concepts"] * 8),
+        ("subgraph@medqa + @hotpotqa (encode statements)", "all-MiniLM-L6-v2", n_ml, 2,
+         (4 * FULL["medqa_questions"] + FULL["hotpotqa_questions"]) * p.graphs.subgraph.statement_max_length),
         ("pretrain_corpus (encode texts)", "all-MiniLM-L6-v2", n_ml, 2, texts * 50),  # ~35 words each
     ]
     out = []
@@ -707,11 +1018,12 @@ def main(argv=None) -> int:
     names = [n for n in STEPS if args.only is None or n in args.only.split(",")]
 
     cpu = {}
+    batch = measure_batch(names, root, fractions[0], args.timeout) if args.quick else {}
     for name in names:
         _, unit, full = STEPS[name]
         pts = []
-        for f in fractions:
-            r = measure(name, root, f, args.timeout)
+        for f in fractions[:1] if name in CONSTANT else fractions:
+            r = batch[name] if args.quick else measure(name, root, f, args.timeout)
             n = full * f
             pts.append((n, r["seconds"], r["peak_rss_mb"], r["disk_mb"], r["peak_anon_mb"]))
             say(f"[{name}] x{f:g} ({n:,.0f} {unit}): {r['seconds']:.2f} s work, {r['wall_seconds']:.1f} s wall, "
@@ -729,6 +1041,10 @@ def main(argv=None) -> int:
             ft.update(_per_query_fit(cpu[name]["points"], full))
             ft["seconds"] = ft["seconds_per_query"] * queries
             ft["queries"] = queries
+        if name.startswith("download@"):  # the network side, at an assumed bandwidth (http files only)
+            last = cpu[name]["points"][-1]
+            ft["http_gb"] = last["rows"]["http_mb"] / last["fraction"] / 1024
+            ft["network_seconds"] = last["rows"]["http_mb"] / last["fraction"] / NETWORK_MB_S
         say(f"[{name}] 100 %: {fmt_s(ft['seconds'])} (time ~ n^{ft['exponent']}), peak {ft['peak_rss_mb'] / 1024:.2f} GB "
             f"({ft['peak_anon_mb'] / 1024:.2f} GB anon), "
             f"disk {ft['disk_mb'] / 1024:.2f} GB")
@@ -765,10 +1081,13 @@ def main(argv=None) -> int:
         ft = c["fit"]
         if ft is None:
             pt = c["points"][-1]
-            say(f"| {name} | {pt['n']:,.0f} of {c['full']:,} {c['unit']} | {pt['seconds']:.2f} s (measured) | "
+            size = "constant" if name in CONSTANT else f"{pt['n']:,.0f} of {c['full']:,} {c['unit']}"
+            say(f"| {name} | {size} | {pt['seconds']:.2f} s (measured) | "
                 f"{pt['peak_rss_mb']:.0f} MB | {pt['disk_mb']:.1f} MB | |")
             continue
-        say(f"| {name} | {c['full']:,} {c['unit']} | {fmt_s(ft['seconds'])} (n^{ft['exponent']:.2f}) | "
+        net = (f" + network {fmt_s(ft['network_seconds'])} for {ft['http_gb']:.2f} GB at {NETWORK_MB_S:g} MB/s"
+               if ft.get("network_seconds") else "")
+        say(f"| {name} | {c['full']:,} {c['unit']} | {fmt_s(ft['seconds'])} (n^{ft['exponent']:.2f}){net} | "
             f"{ft['peak_rss_mb'] / 1024:.2f} GB ({ft['peak_anon_mb'] / 1024:.2f}) | {ft['disk_mb'] / 1024:.2f} GB | |")
     for g in gpu:
         say(f"| {g['stage']} | {g['tokens']:.3g} tokens | GPU | | {g['weights_gb']:.2f} GB weights | "
@@ -791,7 +1110,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] in ("--child", "--child-prep"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("--child", "--child-prep", "--child-batch"):
         child_main(sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5])
     else:
         sys.exit(main())
