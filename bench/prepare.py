@@ -44,7 +44,7 @@ import _synth  # bench/ is sys.path[0] when run as `python bench/prepare.py`
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("wikidata5m", "conceptnet")
-QUICK_SCALE = 0.01
+QUICK_SCALE = 0.002
 TARGET_RSS_MB = 4096
 POLL_S = 0.1
 PROGRESS_EVERY_S = 10.0  # tqdm redraws are echoed at most this often
@@ -260,7 +260,7 @@ def summarise(source: str, manifest: dict, code: int, report: dict, watch: Watch
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help=f"scale {QUICK_SCALE:g} (1%% of every count)")
+    ap.add_argument("--quick", action="store_true", help=f"scale {QUICK_SCALE:g} (0.2%% of every count)")
     ap.add_argument("--scale", type=float, help="fraction of upstream size (default 1.0; overrides --quick)")
     ap.add_argument("--only", choices=SOURCES, help="benchmark one source")
     ap.add_argument("--workdir", type=Path, default=REPO / "bench" / "out",
