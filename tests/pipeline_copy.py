@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -18,9 +19,14 @@ STAGE = re.compile(r"^Running stage '([^']+)'")
 def sh(cmd: list[str], cwd: Path, *, drop: tuple[str, ...] = (), **env_extra: str) -> subprocess.CompletedProcess:
     """Run ``cmd`` with this interpreter's bin/ (dvc, python) first on PATH, without the variables
     named in ``drop``."""
+    return subprocess.run(cmd, cwd=cwd, env=_env(drop, env_extra), capture_output=True, text=True)
+
+
+def _env(drop: tuple[str, ...], extra: dict[str, str]) -> dict[str, str]:
+    """This environment with this interpreter's bin/ first on PATH, less ``drop``, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **env_extra)
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **extra)
+    return env
 
 
 def fresh_copy(dest: Path, repo: Path = REPO) -> Path:
@@ -38,17 +44,15 @@ def fresh_copy(dest: Path, repo: Path = REPO) -> Path:
     return dest
 
 
-def timed_repro(work: Path, targets: list[str] = (), *, echo: bool = False, drop: tuple[str, ...] = (),
+def timed_repro(work: Path, targets: Sequence[str] = (), *, echo: bool = False, drop: tuple[str, ...] = (),
                 **env_extra: str) -> tuple[int, str, dict[str, float], float]:
     """`dvc repro [targets]` in ``work``, stamping each "Running stage" line as it streams by: a
     stage's time is the wall time until the next one starts (DVC's own bookkeeping included).
     Returns the exit code, the output, seconds per stage and the total; ``echo`` prints each
     stage's start."""
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **env_extra)
     start = last = time.monotonic()
     current, stages, lines = None, {}, []
-    proc = subprocess.Popen(["dvc", "repro", *targets], cwd=work, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(["dvc", "repro", *targets], cwd=work, env=_env(drop, env_extra), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     for line in proc.stdout:
         lines.append(line)
