@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import add_training_outputs, run, stage_parser
+from kg_ml.cli import add_training_outputs, end_process, run, stage_parser
 
 
 def main(args, params):
@@ -32,4 +31,4 @@ def parser():
 
 
 if __name__ == "__main__":
-    sys.exit(run(main, parser()))
+    end_process(run(main, parser()))

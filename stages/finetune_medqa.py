@@ -7,11 +7,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import add_training_outputs, run, stage_parser
+from kg_ml.cli import add_training_outputs, end_process, run, stage_parser
 from kg_ml.errors import ConfigError
 
 
@@ -42,4 +41,4 @@ def parser():
 
 
 if __name__ == "__main__":
-    sys.exit(run(main, parser()))
+    end_process(run(main, parser()))

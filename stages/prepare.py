@@ -7,11 +7,10 @@ from its name, here test, or from --split):
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from kg_ml import paths
-from kg_ml.cli import run, stage_parser
+from kg_ml.cli import end_process, run, stage_parser
 from kg_ml.config import SOURCE_NAMES
 from kg_ml.errors import ConfigError
 
@@ -44,4 +43,4 @@ def parser():
 
 
 if __name__ == "__main__":
-    sys.exit(run(main, parser()))
+    end_process(run(main, parser()))
