@@ -17,6 +17,13 @@ METRICS = Path("metrics")
 REPORTS = Path("reports")
 INDEX = DATA / "index"
 DOWNLOAD_CACHE = DATA / ".download-cache"  # partial downloads, resumed by the next download@
+CODE_SPEC = Path("stages") / "code.yaml"  # the kg_ml code each stage script imports
+CODE = DATA / "code"  # the code stage's fingerprints, one per stage script
+
+
+def code_fingerprint(script: str) -> Path:
+    """The code stage's fingerprint of ``stages/<script>.py``: a stage's one code dep."""
+    return CODE / f"{script}.sha256"
 
 
 def raw(source: str) -> Path:

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-
 from kg_ml import paths
 from kg_ml.cli import end_process, run, stage_parser
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from dvc.repo import Repo
 
+from kg_ml import paths as layout
 from kg_ml.cli import _fill_defaults
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,6 +78,17 @@ def test_cmd_paths_are_declared_and_match_the_cli_defaults(name, cmd, deps, outs
         if default is not None:  # None: the default depends on params (e.g. the task's graph)
             assert str(default) == value, f"{name}: --{key} is {value} in dvc.yaml, {default} by default"
 
+
+@pytest.mark.parametrize("name,cmd,deps,outs", _stages(), ids=[s[0] for s in _stages()])
+def test_code_reaches_a_stage_only_through_its_scripts_fingerprint(name, cmd, deps, outs) -> None:
+    """Every stage but `code` names the code it runs by one dep, its script's fingerprint; a kg_ml
+    file named directly would be a second, unchecked list (stages/code.yaml is the one)."""
+    script = Path(shlex.split(cmd)[1]).stem
+    code = [d for d in deps if d.startswith(("kg_ml", "stages", layout.CODE.as_posix()))]
+    if name == "code":
+        assert sorted(code) == ["kg_ml", "stages"] and outs == [layout.CODE.as_posix()]
+    else:
+        assert code == [layout.code_fingerprint(script).as_posix()], name
 
 
 def test_no_command_pins_a_setting_that_the_full_profile_changes() -> None:
