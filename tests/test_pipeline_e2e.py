@@ -25,6 +25,14 @@ def test_repro_builds_every_prepared_source(reproduced: Path) -> None:
         assert metrics and all(v >= 0 for v in metrics.values() if isinstance(v, int | float)), name
 
 
+def test_repro_changes_no_tracked_file_but_the_lock(reproduced: Path) -> None:
+    """A user's clone stays clean: every output is ignored by the committed .gitignore (DVC would
+    otherwise write a new one beside it), and only dvc.lock's plot hashes (wall-clock curves) move."""
+    status = _sh(["git", "status", "--porcelain", "--untracked-files=all"], reproduced).stdout.splitlines()
+    assert [line for line in status if line[3:] not in ("dvc.lock", "repro.log", "repro_times.json",
+                                                        "import_log.json")] == []
+
+
 def test_second_repro_reruns_nothing(reproduced: Path) -> None:
     # As on a user's machine, where importing kg_ml writes bytecode next to its modules (the e2e
     # stages import the checkout's kg_ml, not this copy's, and tests may run without bytecode).
