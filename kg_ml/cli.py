@@ -117,7 +117,7 @@ def end_process(code: int) -> NoReturn:
     """Exit a stage process with ``code`` without the interpreter's teardown.
 
     Tearing down torch's, transformers' and PyG's modules frees memory and nothing else, yet takes
-    0.3-0.9 s per process (``bench/sample_budget.py``: ~15 s of the sample's repro). By the time
+    0.3-0.9 s per process (``bench/sample_budget.py``: 42 s of the sample's 463 s repro). By the time
     `run` returns, every output is written and closed (`kg_ml.io` writes atomically) and training
     has left its process group. What a normal exit would still do runs here first, in this order:
     the atexit callbacks (e.g. `kg_ml.import_log`), logging's flush and close, stdio's flush.
