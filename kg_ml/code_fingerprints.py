@@ -94,21 +94,17 @@ def fingerprint(root: str | Path, script: str, entries: list[str]) -> str:
 
 
 def write_fingerprints(spec: str | Path, root: str | Path, scripts_dir: str | Path, out_dir: str | Path, *,
-                       own: str = "code") -> dict:
+                       own: str = "code") -> None:
     """Write ``<out_dir>/<script>.sha256`` for every script of the spec (atomically, as one
-    directory); return how many scripts and distinct files they cover."""
+    directory)."""
     from kg_ml.io import atomic_dir
 
     root, scripts_dir = Path(root).resolve(), Path(scripts_dir).resolve()
     listed = load_spec(spec, root, scripts_dir, own=own)
-    files = set()
     with atomic_dir(out_dir) as tmp:
         for name, entries in listed.items():
             script = (scripts_dir / f"{name}.py").relative_to(root).as_posix()
-            text = fingerprint(root, script, entries)
-            files.update(line.split("  ", 1)[1] for line in text.splitlines())
-            (tmp / f"{name}{SUFFIX}").write_text(text)
-    return {"scripts": len(listed), "files": len(files)}
+            (tmp / f"{name}{SUFFIX}").write_text(fingerprint(root, script, entries))
 
 
 def fingerprinted_files(path: str | Path) -> list[str]:
